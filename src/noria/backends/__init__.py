@@ -1,0 +1,1 @@
+"""Implementations of the ports. Only :mod:`noria.backends.schemes` picks one."""

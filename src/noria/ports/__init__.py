@@ -1,0 +1,1 @@
+"""Narrow interfaces the capabilities depend on; backends implement them."""

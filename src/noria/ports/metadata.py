@@ -1,0 +1,67 @@
+"""Ports of the metadata store. Each capability adds its own repo here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from noria.domain.audit import AuditEvent, AuditQuery
+from noria.domain.entities import EntityRef
+from noria.domain.lineage import Direction, LineageEdge, LineageStep
+from noria.domain.paging import Page
+from noria.domain.schema import SchemaState
+
+
+@runtime_checkable
+class LineageRepo(Protocol):
+    def add_edges(self, edges: Sequence[LineageEdge]) -> int:
+        """Record edges; an edge already recorded is kept once. Returns how many were new."""
+        ...
+
+    def walk(self, start: EntityRef, direction: Direction, *, depth: int) -> list[LineageStep]:
+        """Edges reachable from ``start`` within ``depth`` hops, nearest first."""
+        ...
+
+
+@runtime_checkable
+class AuditRepo(Protocol):
+    def append(self, event: AuditEvent) -> AuditEvent:
+        """Store the event and return it with its ``seq`` set. Events are never changed."""
+        ...
+
+    def list_events(
+        self, query: AuditQuery, *, limit: int = 100, page_token: str | None = None
+    ) -> Page[AuditEvent]:
+        """Matching events, newest first."""
+        ...
+
+    def count(self) -> int: ...
+
+
+@runtime_checkable
+class MetadataStore(Protocol):
+    """One metadata store: its repos plus the schema lifecycle.
+
+    Constructing a store does no I/O; ``initialize()`` creates a brand-new store at
+    the current schema and checks an existing one, raising ``SchemaOutdated`` or
+    ``SchemaTooNew`` when the revision does not match the code.
+    """
+
+    @property
+    def uri(self) -> str: ...
+
+    @property
+    def lineage(self) -> LineageRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+    def initialize(self) -> SchemaState: ...
+
+    def schema_state(self) -> SchemaState: ...
+
+    def upgrade(self) -> SchemaState:
+        """Migrate to the code's schema head; returns the new state."""
+        ...
+
+    def close(self) -> None: ...

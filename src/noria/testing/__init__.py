@@ -1,0 +1,1 @@
+"""Test kit: contract suites every backend must pass."""
