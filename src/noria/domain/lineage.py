@@ -40,6 +40,14 @@ class LineageEdge:
         if self.upstream == self.downstream:
             raise InvalidArgument(f"A lineage edge cannot point {self.upstream} at itself.")
 
+    def end(self, direction: Direction) -> EntityRef:
+        """The entity at the far end when walking in ``direction``."""
+        return self.upstream if direction is Direction.UPSTREAM else self.downstream
+
+    def start(self, direction: Direction) -> EntityRef:
+        """The entity at the near end when walking in ``direction``."""
+        return self.downstream if direction is Direction.UPSTREAM else self.upstream
+
 
 @dataclass(frozen=True, slots=True)
 class LineageStep:

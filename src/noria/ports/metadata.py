@@ -22,6 +22,8 @@ class LineageRepo(Protocol):
         """Edges reachable from ``start`` within ``depth`` hops, nearest first."""
         ...
 
+    def count(self) -> int: ...
+
 
 @runtime_checkable
 class AuditRepo(Protocol):

@@ -1,0 +1,1 @@
+"""The ``noria`` command: parse → settings → service → render."""

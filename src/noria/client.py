@@ -1,0 +1,99 @@
+"""The SDK's composition root: settings → backends → services.
+
+>>> with noria.connect() as client:
+...     client.lineage.record(run, Relation.PRODUCED, model_version)
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from noria.artifacts import ArtifactStore
+from noria.audit import AuditLog
+from noria.backends.schemes import Backends, open_backends
+from noria.domain.entities import EntityKind, EntityRef
+from noria.domain.schema import SchemaState, SchemaStatus
+from noria.lineage import LineageService
+from noria.ports.blobs import BlobStore
+from noria.ports.metadata import MetadataStore
+from noria.settings import Settings, load_settings
+
+
+class Client:
+    """Noria's services over one metadata store and one artifact store.
+
+    Build it with :func:`connect`; the constructor only stores what it is given.
+    """
+
+    def __init__(self, settings: Settings, backends: Backends) -> None:
+        self.settings = settings
+        self._backends = backends
+        self.artifacts = ArtifactStore(backends.blobs)
+        self.lineage = LineageService(backends.metadata.lineage)
+        self.audit = AuditLog(backends.metadata.audit, settings.user)
+
+    @property
+    def metadata(self) -> MetadataStore:
+        return self._backends.metadata
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self._backends.blobs
+
+    def initialize(self) -> SchemaState:
+        """Create a brand-new store at the current schema, or check an existing one."""
+        was_empty = self.metadata.schema_state().status is SchemaStatus.EMPTY
+        state = self.metadata.initialize()
+        if was_empty:
+            self.audit.record(
+                "store.created",
+                EntityRef(EntityKind.STORE, "metadata"),
+                after={"revision": state.revision, "uri": self.metadata.uri},
+            )
+        return state
+
+    def upgrade(self) -> tuple[SchemaState, SchemaState]:
+        """Migrate the store to this code's schema; returns (before, after)."""
+        before = self.metadata.schema_state()
+        after = self.metadata.upgrade()
+        if before.revision != after.revision:
+            self.audit.record(
+                "store.upgraded",
+                EntityRef(EntityKind.STORE, "metadata"),
+                before={"revision": before.revision},
+                after={"revision": after.revision},
+            )
+        return before, after
+
+    def close(self) -> None:
+        self._backends.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def connect(
+    settings: Settings | None = None, *, initialize: bool = True, **overrides: Any
+) -> Client:
+    """Open the stores named by ``settings`` (or ``NORIA_*`` / ``noria.toml`` plus overrides).
+
+    ``initialize=True`` creates a new store or checks an existing one's schema.
+    """
+    resolved = settings if settings is not None else load_settings(**overrides)
+    client = Client(resolved, open_backends(resolved))
+    if initialize:
+        try:
+            client.initialize()
+        except BaseException:
+            client.close()
+            raise
+    return client
