@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from noria.settings import Settings
@@ -71,3 +78,56 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         if key.startswith("NORIA_") and key != "NORIA_TEST_POSTGRES_URI":
             monkeypatch.delenv(key)
     monkeypatch.setenv("NORIA_CONFIG", str(tmp_path / "absent-noria.toml"))
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    home: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"noria server exited early with code {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"noria server at {url} did not become healthy in {timeout} s")
+
+
+@contextmanager
+def running_server(home: Path, *extra_args: str) -> Iterator[RunningServer]:
+    """A real `noria server` process on a free loopback port, stopped afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "noria.cli.main", "--home", str(home), "server"]
+    command += ["--port", str(port), "--log-level", "warning", *extra_args]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NORIA_")}
+    process = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield RunningServer(url=url, home=home)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def noria_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with running_server(tmp_path_factory.mktemp("server-home")) as server:
+        yield server

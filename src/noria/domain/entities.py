@@ -9,6 +9,7 @@ from enum import StrEnum
 from noria.errors import InvalidArgument
 
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,511}")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 
 
 class EntityKind(StrEnum):
@@ -45,6 +46,16 @@ _SCHEME_BY_KIND = {
 }
 
 
+# Kinds whose keys have a fixed shape, so that every ref prints a URI that parses back.
+_KEY_RULES: dict[EntityKind, tuple[re.Pattern[str], str]] = {
+    EntityKind.RUN: (re.compile(r"[0-9a-f]{32}"), "32 lowercase hex characters"),
+    EntityKind.REGISTERED_MODEL: (re.compile(_NAME), "a name"),
+    EntityKind.DATASET: (re.compile(_NAME), "a name"),
+    EntityKind.MODEL_VERSION: (re.compile(rf"{_NAME}/[1-9][0-9]{{0,9}}"), "'<name>/<version>'"),
+    EntityKind.DATASET_VERSION: (re.compile(rf"{_NAME}/[1-9][0-9]{{0,9}}"), "'<name>/<version>'"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class EntityRef:
     """A pointer to one entity: its kind and its stable key.
@@ -56,7 +67,13 @@ class EntityRef:
     key: str
 
     def __post_init__(self) -> None:
-        if not _KEY_PATTERN.fullmatch(self.key):
+        if rule := _KEY_RULES.get(self.kind):
+            pattern, shape = rule
+            if not pattern.fullmatch(self.key):
+                raise InvalidArgument(
+                    f"Invalid {self.kind.value} key {self.key!r}: expected {shape}."
+                )
+        elif not _KEY_PATTERN.fullmatch(self.key):
             raise InvalidArgument(
                 f"Invalid {self.kind.value} key {self.key!r}: use letters, digits and "
                 "'._:@/-', starting with a letter or digit (at most 512 characters)."

@@ -48,7 +48,7 @@ class FsspecBlobStore:
             fs.makedirs(f"{self._root}/{TMP_DIR}", exist_ok=True)
             try:
                 size = _upload(fs, tmp, source)
-                fs.makedirs(fs._parent(path), exist_ok=True)
+                fs.makedirs(path.rpartition("/")[0], exist_ok=True)
                 fs.mv(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -59,7 +59,7 @@ class FsspecBlobStore:
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
         fs = self._filesystem()
-        with self._translated("read", key):
+        with self._translated("read", key, missing_is_not_found=True):
             if "memory" in _protocols(fs):
                 # fsspec's memory filesystem hands every reader the same file object
                 # (one shared position), so each reader gets its own copy instead.
@@ -84,7 +84,10 @@ class FsspecBlobStore:
             base = self._root
         with self._translated("list", prefix):
             fs.invalidate_cache(base)
-            paths = fs.find(base, withdirs=False) if fs.isdir(base) else []
+            try:
+                paths = fs.find(base, withdirs=False)
+            except FileNotFoundError:
+                paths = []
         start = len(self._root) + 1
         for path in paths:
             key = str(path)[start:]
@@ -117,16 +120,23 @@ class FsspecBlobStore:
         return not OBJECT_STORE_PROTOCOLS.isdisjoint(_protocols(self._filesystem()))
 
     @contextlib.contextmanager
-    def _translated(self, action: str, key: str) -> Iterator[None]:
+    def _translated(
+        self, action: str, key: str, *, missing_is_not_found: bool = False
+    ) -> Iterator[None]:
         """Turn the filesystem's OSErrors into Noria's errors, naming the store and key."""
         try:
             yield
         except (FileNotFoundError, IsADirectoryError) as exc:
+            if not missing_is_not_found:
+                raise self._backend_error(action, key, exc) from exc
             raise NotFound(f"Blob {key!r} not found in the blob store at {self._uri}.") from exc
         except OSError as exc:
-            raise BackendError(
-                f"Could not {action} blob {key!r} in the blob store at {self._uri}: {exc}"
-            ) from exc
+            raise self._backend_error(action, key, exc) from exc
+
+    def _backend_error(self, action: str, key: str, exc: OSError) -> BackendError:
+        return BackendError(
+            f"Could not {action} blob {key!r} in the blob store at {self._uri}: {exc}"
+        )
 
 
 def _protocols(fs: Any) -> set[str]:
