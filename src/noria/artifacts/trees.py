@@ -47,8 +47,13 @@ def _decode_entry(raw: Any, not_a_tree: str) -> TreeEntry:
     if not isinstance(raw, dict):
         raise InvalidArgument(f"{not_a_tree}: an entry is not an object.")
     path, digest, size = raw.get("path"), raw.get("digest"), raw.get("size")
-    valid_size = isinstance(size, int) and not isinstance(size, bool) and size >= 0
-    if not isinstance(path, str) or not isinstance(digest, str) or not valid_size:
+    if (
+        not isinstance(path, str)
+        or not isinstance(digest, str)
+        or not isinstance(size, int)
+        or isinstance(size, bool)
+        or size < 0
+    ):
         raise InvalidArgument(f"{not_a_tree}: bad entry {raw!r}.")
     return TreeEntry(path=check_tree_path(path), digest=Digest.parse(digest), size=size)
 

@@ -1,0 +1,93 @@
+"""The SQL metadata store: SQLite for one machine, PostgreSQL for a team."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection
+
+from noria.backends.sql import migrator
+from noria.backends.sql.audit import SqlAuditRepo
+from noria.backends.sql.database import SqlDatabase
+from noria.backends.sql.lineage import SqlLineageRepo
+from noria.domain.schema import SchemaState, SchemaStatus
+
+
+class SqlMetadataStore:
+    """A :class:`~noria.ports.metadata.MetadataStore` on SQLAlchemy.
+
+    ``SqlMetadataStore("sqlite:///.noria/noria.db")`` or
+    ``SqlMetadataStore("postgresql://user@host/db")``. Nothing is opened until first use.
+    """
+
+    def __init__(self, uri: str) -> None:
+        self._db = SqlDatabase(uri)
+        self._lineage = SqlLineageRepo(self._db)
+        self._audit = SqlAuditRepo(self._db)
+
+    @property
+    def uri(self) -> str:
+        """The store URI with any password masked."""
+        return self._db.display_uri
+
+    @property
+    def lineage(self) -> SqlLineageRepo:
+        return self._lineage
+
+    @property
+    def audit(self) -> SqlAuditRepo:
+        return self._audit
+
+    def schema_state(self) -> SchemaState:
+        return self._db.read(migrator.schema_state)
+
+    def initialize(self) -> SchemaState:
+        """Create a brand-new store at head, or check an existing one.
+
+        Raises ``SchemaOutdated`` or ``SchemaTooNew`` for a revision other than head.
+        """
+        state = self.schema_state()
+        if state.status is SchemaStatus.EMPTY:
+            state = self._db.write(_create_if_empty)
+        return self._db.check_state(state)
+
+    def upgrade(self) -> SchemaState:
+        """Migrate an empty or outdated store to head; refuses one from a newer Noria."""
+        return self._db.check_state(self._db.write(_upgrade_unless_too_new))
+
+    def close(self) -> None:
+        """Release the connections; the store reopens them if used again."""
+        self._db.close()
+
+    def __enter__(self) -> SqlMetadataStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlMetadataStore({self.uri!r})"
+
+
+def _create_if_empty(connection: Connection) -> SchemaState:
+    # Re-checked under the migration lock: another process may have created it meanwhile.
+    migrator.lock_for_migration(connection)
+    state = migrator.schema_state(connection)
+    if state.status is not SchemaStatus.EMPTY:
+        return state
+    migrator.upgrade_connection(connection)
+    return migrator.schema_state(connection)
+
+
+def _upgrade_unless_too_new(connection: Connection) -> SchemaState:
+    migrator.lock_for_migration(connection)
+    state = migrator.schema_state(connection)
+    if state.status in (SchemaStatus.EMPTY, SchemaStatus.OUTDATED):
+        migrator.upgrade_connection(connection)
+        return migrator.schema_state(connection)
+    return state
