@@ -168,8 +168,8 @@ class ArtifactStore:
 
     def _put_checked(self, digest: Digest, source: BinaryIO, *, origin: Path) -> None:
         """Upload ``source`` under ``digest``, making sure the uploaded bytes still match."""
-        reader = HashingReader(source)
-        self._blobs.put(digest.blob_key, cast(BinaryIO, reader))
+        with HashingReader(source) as reader:
+            self._blobs.put(digest.blob_key, cast(BinaryIO, reader))
         if reader.digest != digest:
             # The file changed between hashing and upload: the blob would be corrupt, and
             # later puts of the right bytes would skip it as already stored.

@@ -69,14 +69,18 @@ def run(argv: list[str] | None = None) -> None:
             raise
         error_console().print(f"Error: {exc.message}", markup=False)
         sys.exit(1)
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         error_console().print("Aborted.")
         sys.exit(130)
+    except (typer.TyperException, click.ClickException) as exc:
+        # Usage errors: recent typer vendors its own click, older ones use click itself.
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from noria.domain.entities import EntityRef
+from noria.errors import InvalidArgument
 
 JsonObject = dict[str, Any]
 
@@ -22,6 +23,13 @@ class AuditEvent:
     before: JsonObject | None = None
     after: JsonObject | None = None
     seq: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
+            raise InvalidArgument(
+                f"Audit event time {self.occurred_at.isoformat()} has no timezone: "
+                "pass an aware datetime, e.g. datetime.now(UTC)."
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
-from noria.backends.blobs.keys import TMP_DIR, check_key
+from noria.domain.blob_keys import TMP_DIR, check_key
 from noria.errors import BackendError, InvalidArgument, NotFound
 
 CHUNK_SIZE = 1024 * 1024
@@ -43,11 +43,11 @@ class FsspecBlobStore:
         fs = self._filesystem()
         with self._translated("write", key):
             if self._is_object_store():
-                return _upload(fs, path, source)
+                return _upload(fs, path, source, discard_on_failure=True)
             tmp = f"{self._root}/{TMP_DIR}/{uuid.uuid4().hex}"
             fs.makedirs(f"{self._root}/{TMP_DIR}", exist_ok=True)
             try:
-                size = _upload(fs, tmp, source)
+                size = _upload(fs, tmp, source, discard_on_failure=False)
                 fs.makedirs(path.rpartition("/")[0], exist_ok=True)
                 fs.mv(tmp, path)
             except BaseException:
@@ -144,8 +144,11 @@ def _protocols(fs: Any) -> set[str]:
     return {protocol} if isinstance(protocol, str) else set(protocol)
 
 
-def _upload(fs: Any, path: str, source: BinaryIO) -> int:
-    """Stream ``source`` to ``path``; on failure the upload is discarded, not committed."""
+def _upload(fs: Any, path: str, source: BinaryIO, *, discard_on_failure: bool) -> int:
+    """Stream ``source`` to ``path`` in chunks; returns the byte count.
+
+    With ``discard_on_failure`` a failed upload is thrown away instead of committed.
+    """
     out = fs.open(path, "wb")
     size = 0
     try:
@@ -153,7 +156,10 @@ def _upload(fs: Any, path: str, source: BinaryIO) -> int:
             out.write(chunk)
             size += len(chunk)
     except BaseException:
-        _abandon(out)
+        if discard_on_failure:
+            _abandon(out)
+        else:
+            out.close()
         raise
     out.close()
     return size
@@ -165,8 +171,4 @@ def _abandon(out: Any) -> None:
     discard = getattr(out, "discard", None)
     if callable(discard):
         discard()
-    try:
-        out.closed = True
-    except AttributeError:
-        # Plain io files have a read-only ``closed``; closing them commits nothing.
-        out.close()
+    out.closed = True

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from noria.backends.blobs.keys import TMP_DIR, check_key
+from noria.domain.blob_keys import TMP_DIR, check_key
 from noria.errors import BackendError, InvalidArgument, NotFound
 
 CHUNK_SIZE = 1024 * 1024
@@ -99,7 +99,8 @@ class LocalBlobStore:
         cutoff = time.time() - older_than_seconds
         removed = 0
         try:
-            entries = list(os.scandir(self._root / TMP_DIR))
+            with os.scandir(self._root / TMP_DIR) as scan:
+                entries = list(scan)
         except FileNotFoundError:
             return 0
         for entry in entries:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from noria.backends.blobs.keys import check_key
+from noria.domain.blob_keys import check_key
 from noria.errors import NotFound
 
 CHUNK_SIZE = 1024 * 1024

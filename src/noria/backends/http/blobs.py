@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from noria.backends.http.transport import HttpTransport, iter_chunks
+from noria.domain.blob_keys import check_key
 
 CHUNK = 1 << 20
 
@@ -59,7 +60,8 @@ class HttpBlobStore:
 
     @staticmethod
     def _path(key: str) -> str:
-        return "/api/v1/blobs/" + quote(key, safe="/")
+        # Checked here, not only by the server: httpx would collapse "a/../b" to "b".
+        return "/api/v1/blobs/" + quote(check_key(key), safe="/")
 
     def put(self, key: str, source: BinaryIO) -> int:
         response = self._http.request("PUT", self._path(key), content=_read_chunks(source))

@@ -143,7 +143,7 @@ def run_transaction(
             raise describe_error(engine.url, exc) from exc
         attempt += 1
         # Full jitter keeps competing processes from retrying in lockstep.
-        time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
+        time.sleep(random.uniform(0, min(0.25, 0.005 * 2 ** min(attempt, 8))))
 
 
 def _attempt(engine: Engine, work: Callable[[Connection], T], write: bool) -> T:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Insert, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Insert, Row, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from noria.backends.sql.database import SqlDatabase
@@ -72,8 +72,9 @@ class SqlLineageRepo:
             rows = [_edge_row(edge, now) for edge in unique]
             inserted = 0
             for chunk in _chunks(rows, INSERT_CHUNK):
-                result = connection.execute(_insert_ignoring_duplicates(connection).values(chunk))
-                inserted += result.rowcount
+                # RETURNING lists only the rows inserted; rowcount is not portable here.
+                statement = _insert_ignoring_duplicates(connection).values(chunk)
+                inserted += len(connection.execute(statement.returning(_t.id)).all())
             return inserted
 
         return self._db.write(work)
@@ -84,6 +85,11 @@ class SqlLineageRepo:
         self._db.ensure_ready()
         return self._db.read(lambda connection: _walk(connection, start, direction, depth))
 
+    def count(self) -> int:
+        self._db.ensure_ready()
+        statement = select(func.count()).select_from(lineage_edges)
+        return self._db.read(lambda c: int(c.execute(statement).scalar_one()))
+
 
 def _sort_key(edge: LineageEdge) -> tuple[str, ...]:
     up, down = edge.upstream, edge.downstream
@@ -93,19 +99,18 @@ def _sort_key(edge: LineageEdge) -> tuple[str, ...]:
 def _walk(
     connection: Connection, start: EntityRef, direction: Direction, depth: int
 ) -> list[LineageStep]:
-    upstream = direction is Direction.UPSTREAM
     visited = {start}
     frontier = [start]
     steps: list[LineageStep] = []
     for level in range(1, depth + 1):
         if not frontier:
             break
-        rows = _edges_touching(connection, frontier, upstream)
+        rows = _edges_touching(connection, frontier, direction)
         level_steps = [_step(row, level) for row in rows]
         steps.extend(level_steps)
         frontier = []
         for step in level_steps:
-            far = step.edge.upstream if upstream else step.edge.downstream
+            far = step.edge.end(direction)
             if far not in visited:
                 visited.add(far)
                 frontier.append(far)
@@ -113,11 +118,13 @@ def _walk(
 
 
 def _edges_touching(
-    connection: Connection, nodes: Sequence[EntityRef], upstream: bool
+    connection: Connection, nodes: Sequence[EntityRef], direction: Direction
 ) -> list[Row[Any]]:
     """Edges whose near end (downstream when walking upstream) is one of ``nodes``."""
     kind_col, key_col = (
-        (_t.downstream_kind, _t.downstream_key) if upstream else (_t.upstream_kind, _t.upstream_key)
+        (_t.downstream_kind, _t.downstream_key)
+        if direction is Direction.UPSTREAM
+        else (_t.upstream_kind, _t.upstream_key)
     )
     rows: list[Row[Any]] = []
     for chunk in _chunks(nodes, FRONTIER_CHUNK):

@@ -1,4 +1,4 @@
-"""The one rule for blob keys, shared by every blob store in this package."""
+"""The one rule for blob keys, shared by every blob store (local, memory, fsspec, http)."""
 
 from __future__ import annotations
 
