@@ -141,3 +141,49 @@ def test_cli_against_a_remote_server(tmp_path: Path, noria_server: RunningServer
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     result = noria(tmp_path, "--store-uri", "http://127.0.0.1:1", "info")
     assert_one_line_error(result, "Cannot reach the Noria server at http://127.0.0.1:1")
+
+
+def test_outdated_store_asks_for_db_upgrade_then_upgrades(tmp_path: Path) -> None:
+    from noria.backends.sql import migrator
+    from noria.backends.sql.engine import make_engine
+
+    home = tmp_path / "home"
+    engine = make_engine(f"sqlite:///{home / 'noria.db'}")
+    try:
+        migrator.migrate(engine, "0001")  # a store made by the first Noria release
+    finally:
+        engine.dispose()
+
+    info = noria(home, "info", "--json").json()
+    assert info["schema"] == {"revision": "0001", "head": "0002", "status": "outdated"}
+    assert "run `noria db upgrade`" in noria(home, "info").out
+    assert_one_line_error(noria(home, "audit"), "0001", "0002", "run `noria db upgrade`")
+    assert_one_line_error(noria(home, "init"), "run `noria db upgrade`")
+
+    upgraded = noria(home, "db", "upgrade", "--json")
+    assert upgraded.code == 0, upgraded.err
+    assert upgraded.json() == {"from_revision": "0001", "to_revision": "0002"}
+    events = noria(home, "audit", "--json").json()["events"]
+    assert [(e["action"], e["before"], e["after"]) for e in events] == [
+        ("store.upgraded", {"revision": "0001"}, {"revision": "0002"})
+    ]
+    assert "already at 0002" in noria(home, "db", "upgrade").out
+
+
+def test_store_from_a_newer_noria_is_refused_untouched(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from noria.backends.sql.engine import make_engine
+
+    home = tmp_path / "home"
+    assert noria(home, "init").code == 0
+    engine = make_engine(f"sqlite:///{home / 'noria.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    finally:
+        engine.dispose()
+    before = (home / "noria.db").read_bytes()
+    assert_one_line_error(noria(home, "db", "upgrade"), "newer Noria", "0999")
+    assert_one_line_error(noria(home, "audit"), "newer Noria")
+    assert (home / "noria.db").read_bytes() == before

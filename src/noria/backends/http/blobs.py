@@ -70,7 +70,7 @@ class HttpBlobStore:
 
     def open(self, key: str) -> BinaryIO:
         reader = _ResponseReader(self._http.stream("GET", self._path(key)))
-        return io.BufferedReader(reader, CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(reader, CHUNK)
 
     def exists(self, key: str) -> bool:
         return self._http.probe(self._path(key))
