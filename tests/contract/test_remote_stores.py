@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from noria.testing.contracts.artifacts import ArtifactStoreContract
-from noria.testing.contracts.blobs import BlobStoreContract
 
 from noria.artifacts import ArtifactStore
 from noria.backends.blobs.local import LocalBlobStore
@@ -14,6 +12,8 @@ from noria.client import Client, connect
 from noria.ports.blobs import BlobStore
 from noria.ports.metadata import MetadataStore
 from noria.settings import Settings
+from noria.testing.contracts.artifacts import ArtifactStoreContract
+from noria.testing.contracts.blobs import BlobStoreContract
 from noria.testing.contracts.metadata import MetadataStoreContract
 from tests.conftest import RunningServer
 
