@@ -31,9 +31,16 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 
 def _change(event: AuditEvent) -> str:
-    if event.before is None and event.after is None:
-        return ""
-    return f"{event.before or {}} → {event.after or {}}"
+    """``key: old → new`` for each field that differs, ``-`` for an absent value."""
+    before, after = event.before or {}, event.after or {}
+    changed = [key for key in {**before, **after} if before.get(key) != after.get(key)]
+    return "; ".join(
+        f"{key}: {_shown(before.get(key))} → {_shown(after.get(key))}" for key in changed
+    )
+
+
+def _shown(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def show_audit(
@@ -62,7 +69,10 @@ def show_audit(
     if json:
         print_json({"events": page.items, "next_page_token": page.next_page_token})
         return
-    table = Table("seq", "time (UTC)", "actor", "action", "entity", "change")
+    table = Table("seq")
+    table.add_column("time (UTC)", no_wrap=True)
+    for header in ("actor", "action", "entity", "change"):
+        table.add_column(header, overflow="fold")  # fold, never cut: ids must stay whole
     for event in page.items:
         when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%S")
         row = (str(event.seq), when, event.actor, event.action, event.entity.uri, _change(event))
