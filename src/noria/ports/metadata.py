@@ -10,6 +10,7 @@ from noria.domain.entities import EntityRef
 from noria.domain.lineage import Direction, LineageEdge, LineageStep
 from noria.domain.paging import Page
 from noria.domain.schema import SchemaState
+from noria.ports.tracking import ExperimentRepo, RunDataRepo, RunRepo
 
 
 @runtime_checkable
@@ -57,6 +58,15 @@ class MetadataStore(Protocol):
 
     @property
     def audit(self) -> AuditRepo: ...
+
+    @property
+    def experiments(self) -> ExperimentRepo: ...
+
+    @property
+    def runs(self) -> RunRepo: ...
+
+    @property
+    def run_data(self) -> RunDataRepo: ...
 
     def initialize(self) -> SchemaState: ...
 
