@@ -10,10 +10,29 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from noria.client import Client, connect
+    from noria.client import Client, connect, set_default_client
     from noria.domain.entities import EntityKind, EntityRef
     from noria.domain.lineage import LineageEdge, Relation
     from noria.domain.uris import parse_uri
+    from noria.fluent import (
+        active_run,
+        end_run,
+        get_run,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_input,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_runs,
+        set_tag,
+        set_tags,
+        start_run,
+    )
     from noria.settings import Settings
 
 _LAZY = {
@@ -25,6 +44,24 @@ _LAZY = {
     "Relation": "noria.domain.lineage",
     "parse_uri": "noria.domain.uris",
     "Settings": "noria.settings",
+    "set_default_client": "noria.client",
+    "start_run": "noria.fluent",
+    "end_run": "noria.fluent",
+    "active_run": "noria.fluent",
+    "log_param": "noria.fluent",
+    "log_params": "noria.fluent",
+    "log_metric": "noria.fluent",
+    "log_metrics": "noria.fluent",
+    "set_tag": "noria.fluent",
+    "set_tags": "noria.fluent",
+    "log_artifact": "noria.fluent",
+    "log_artifacts": "noria.fluent",
+    "log_text": "noria.fluent",
+    "log_dict": "noria.fluent",
+    "log_figure": "noria.fluent",
+    "log_input": "noria.fluent",
+    "get_run": "noria.fluent",
+    "search_runs": "noria.fluent",
 }
 
 __all__ = [
@@ -35,8 +72,26 @@ __all__ = [
     "Relation",
     "Settings",
     "__version__",
+    "active_run",
     "connect",
+    "end_run",
+    "get_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
     "parse_uri",
+    "search_runs",
+    "set_default_client",
+    "set_tag",
+    "set_tags",
+    "start_run",
 ]
 
 

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import threading
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noria.artifacts import ArtifactStore
 from noria.audit import AuditLog
@@ -18,6 +20,9 @@ from noria.lineage import LineageService
 from noria.ports.blobs import BlobStore
 from noria.ports.metadata import MetadataStore
 from noria.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from noria.tracking import Tracker
 
 
 class Client:
@@ -32,6 +37,13 @@ class Client:
         self.artifacts = ArtifactStore(backends.blobs)
         self.lineage = LineageService(backends.metadata.lineage)
         self.audit = AuditLog(backends.metadata.audit, settings.user)
+
+    @cached_property
+    def tracker(self) -> Tracker:
+        """Experiments and runs; its metric writer starts on the first logged point."""
+        from noria.tracking import Tracker
+
+        return Tracker(self.metadata, self.artifacts, self.lineage, user=self.settings.user)
 
     @property
     def metadata(self) -> MetadataStore:
@@ -67,7 +79,12 @@ class Client:
         return before, after
 
     def close(self) -> None:
-        self._backends.close()
+        """Write any waiting metric points, then release the stores."""
+        try:
+            if "tracker" in self.__dict__:
+                self.tracker.close()
+        finally:
+            self._backends.close()
 
     def __enter__(self) -> Client:
         return self
@@ -97,3 +114,38 @@ def connect(
             client.close()
             raise
     return client
+
+
+class _DefaultClient:
+    """The client behind ``noria.start_run()`` and the other module-level calls.
+
+    The one process-wide store handle, made on first use from ``NORIA_*`` settings;
+    explicit :class:`Client` objects never touch it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: Client | None = None
+
+    def get(self) -> Client:
+        with self._lock:
+            if self._client is None:
+                self._client = connect()
+            return self._client
+
+    def replace(self, client: Client | None) -> Client | None:
+        with self._lock:
+            previous, self._client = self._client, client
+            return previous
+
+
+_default = _DefaultClient()
+
+
+def default_client() -> Client:
+    return _default.get()
+
+
+def set_default_client(client: Client | None) -> Client | None:
+    """Make ``client`` the one module-level calls use; returns the previous one (not closed)."""
+    return _default.replace(client)

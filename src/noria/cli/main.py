@@ -10,7 +10,7 @@ import click
 import typer
 
 from noria import __version__
-from noria.cli import audit, lineage, server, store
+from noria.cli import audit, experiments, lineage, runs, server, store
 from noria.cli.context import GlobalOptions
 from noria.cli.render import error_console
 from noria.errors import NoriaError
@@ -53,6 +53,8 @@ def main(
 
 store.register(app)
 app.add_typer(store.db_app, name="db")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(runs.app, name="runs")
 app.command("server")(server.serve)
 app.command("lineage")(lineage.show_lineage)
 app.command("audit")(audit.show_audit)
