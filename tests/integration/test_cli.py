@@ -155,19 +155,19 @@ def test_outdated_store_asks_for_db_upgrade_then_upgrades(tmp_path: Path) -> Non
         engine.dispose()
 
     info = noria(home, "info", "--json").json()
-    assert info["schema"] == {"revision": "0001", "head": "0002", "status": "outdated"}
+    assert info["schema"] == {"revision": "0001", "head": "0003", "status": "outdated"}
     assert "run `noria db upgrade`" in noria(home, "info").out
-    assert_one_line_error(noria(home, "audit"), "0001", "0002", "run `noria db upgrade`")
+    assert_one_line_error(noria(home, "audit"), "0001", "0003", "run `noria db upgrade`")
     assert_one_line_error(noria(home, "init"), "run `noria db upgrade`")
 
     upgraded = noria(home, "db", "upgrade", "--json")
     assert upgraded.code == 0, upgraded.err
-    assert upgraded.json() == {"from_revision": "0001", "to_revision": "0002"}
+    assert upgraded.json() == {"from_revision": "0001", "to_revision": "0003"}
     events = noria(home, "audit", "--json").json()["events"]
     assert [(e["action"], e["before"], e["after"]) for e in events] == [
-        ("store.upgraded", {"revision": "0001"}, {"revision": "0002"})
+        ("store.upgraded", {"revision": "0001"}, {"revision": "0003"})
     ]
-    assert "already at 0002" in noria(home, "db", "upgrade").out
+    assert "already at 0003" in noria(home, "db", "upgrade").out
 
 
 def test_store_from_a_newer_noria_is_refused_untouched(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_store_refuses_outdated_schema_until_upgraded(uri: str, engine: Engine) 
     message = raised.value.message
     assert "\n" not in message
     assert "noria db upgrade" in message
-    assert "revision 0001, this Noria needs 0002" in message
+    assert "revision 0001, this Noria needs 0003" in message
     with pytest.raises(SchemaOutdated):
         store.lineage.walk(MODEL, Direction.UPSTREAM, depth=1)
     assert store.schema_state().status is SchemaStatus.OUTDATED
@@ -100,7 +100,7 @@ def test_store_from_a_newer_noria_is_refused_and_left_alone(uri: str, engine: En
     store = SqlMetadataStore(uri)
     with pytest.raises(SchemaTooNew) as raised:
         store.initialize()
-    assert "revision 9999 unknown; this version knows up to 0002" in raised.value.message
+    assert "revision 9999 unknown; this version knows up to 0003" in raised.value.message
     with pytest.raises(SchemaTooNew):
         store.upgrade()
     with pytest.raises(SchemaTooNew):
@@ -183,8 +183,8 @@ def test_migrations_match_the_table_definitions(engine: Engine) -> None:
 
 
 def test_revisions_are_known_in_order() -> None:
-    assert migrator.head_revision() == "0002"
-    assert migrator.known_revisions() == {"0001", "0002"}
+    assert migrator.head_revision() == "0003"
+    assert migrator.known_revisions() == {"0001", "0002", "0003"}
 
 
 def test_constructor_does_no_io_and_masks_password(tmp_path: Path) -> None:

@@ -71,7 +71,9 @@ def show_audit(
         return
     table = Table("seq")
     table.add_column("time (UTC)", no_wrap=True)
-    for header in ("actor", "action", "entity", "change"):
+    table.add_column("actor", overflow="fold")
+    table.add_column("action", no_wrap=True)
+    for header in ("entity", "change"):
         table.add_column(header, overflow="fold")  # fold, never cut: ids must stay whole
     for event in page.items:
         when = event.occurred_at.strftime("%Y-%m-%d %H:%M:%S")

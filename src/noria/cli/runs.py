@@ -61,7 +61,12 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 
 def _runs_table(runs: list[Run]) -> Table:
-    table = Table("id", "name", "status", "started (UTC)", "metrics")
+    table = Table()
+    table.add_column("id", overflow="fold", min_width=32)  # ids are copied: never cut them
+    table.add_column("name", overflow="fold")
+    table.add_column("status")
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("metrics", overflow="fold")
     for run in runs:
         metrics = ", ".join(f"{k}={_number(m.value)}" for k, m in sorted(run.metrics.items()))
         info = run.info

@@ -11,7 +11,8 @@ from noria import __version__
 from noria.client import connect
 from noria.errors import InvalidArgument
 from noria.server.errors import install_error_handlers
-from noria.server.routers import artifacts, audit, blobs, lineage, system
+from noria.server.mlflow import include_mlflow_routes
+from noria.server.routers import artifacts, audit, blobs, experiments, lineage, runs, system
 from noria.settings import Settings
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (system, artifacts, blobs, lineage, audit):
+    for module in (system, artifacts, blobs, lineage, audit, experiments, runs):
         app.include_router(module.router)
+    include_mlflow_routes(app)
     return app

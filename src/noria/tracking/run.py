@@ -25,7 +25,7 @@ from noria.domain.tracking import (
     check_step,
     check_value,
 )
-from noria.errors import InvalidArgument, Unsupported
+from noria.errors import InvalidArgument, NoriaError, Unsupported
 
 if TYPE_CHECKING:
     from noria.tracking.tracker import Tracker
@@ -154,16 +154,22 @@ class ActiveRun:
         if self._ended:
             return
         final = RunStatus(status)
+        lost: BaseException | None = None
         try:
             self._tracker.writer.flush(self.id)
-        except BaseException:
-            final = RunStatus.FAILED  # points were lost: the run cannot count as finished
-            raise
-        finally:
-            self._ended = True
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the status update
+            lost, final = exc, RunStatus.FAILED  # points were lost: the run did not finish well
+        self._ended = True
+        try:
             self._tracker.runs.update_run(self.id, status=final, end_time=now_ms())
+        except NoriaError:
+            if lost is None:
+                raise  # otherwise the lost points are the error worth seeing
+        finally:
             if self._on_end is not None:
                 self._on_end(self)
+        if lost is not None:
+            raise lost
 
     def entity(self) -> EntityRef:
         return EntityRef(EntityKind.RUN, self.id)

@@ -1,9 +1,10 @@
-"""The metadata ports over REST: lineage, audit and the schema lifecycle."""
+"""The metadata ports over REST: lineage, audit, tracking and the schema lifecycle."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from noria.backends.http.tracking import HttpExperimentRepo, HttpRunDataRepo, HttpRunRepo
 from noria.backends.http.transport import HttpTransport
 from noria.domain.audit import AuditEvent, AuditQuery
 from noria.domain.entities import EntityRef
@@ -79,6 +80,9 @@ class HttpMetadataStore:
         self._http = transport
         self._lineage = HttpLineageRepo(transport)
         self._audit = HttpAuditRepo(transport)
+        self._experiments = HttpExperimentRepo(transport)
+        self._runs = HttpRunRepo(transport)
+        self._run_data = HttpRunDataRepo(transport)
 
     @property
     def uri(self) -> str:
@@ -91,6 +95,18 @@ class HttpMetadataStore:
     @property
     def audit(self) -> HttpAuditRepo:
         return self._audit
+
+    @property
+    def experiments(self) -> HttpExperimentRepo:
+        return self._experiments
+
+    @property
+    def runs(self) -> HttpRunRepo:
+        return self._runs
+
+    @property
+    def run_data(self) -> HttpRunDataRepo:
+        return self._run_data
 
     def schema_state(self) -> SchemaState:
         version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))

@@ -9,7 +9,10 @@ from sqlalchemy import Connection
 from noria.backends.sql import migrator
 from noria.backends.sql.audit import SqlAuditRepo
 from noria.backends.sql.database import SqlDatabase
+from noria.backends.sql.experiments import SqlExperimentRepo
 from noria.backends.sql.lineage import SqlLineageRepo
+from noria.backends.sql.run_data import SqlRunDataRepo
+from noria.backends.sql.runs import SqlRunRepo
 from noria.domain.schema import SchemaState, SchemaStatus
 
 
@@ -24,6 +27,9 @@ class SqlMetadataStore:
         self._db = SqlDatabase(uri)
         self._lineage = SqlLineageRepo(self._db)
         self._audit = SqlAuditRepo(self._db)
+        self._experiments = SqlExperimentRepo(self._db)
+        self._runs = SqlRunRepo(self._db)
+        self._run_data = SqlRunDataRepo(self._db)
 
     @property
     def uri(self) -> str:
@@ -37,6 +43,18 @@ class SqlMetadataStore:
     @property
     def audit(self) -> SqlAuditRepo:
         return self._audit
+
+    @property
+    def experiments(self) -> SqlExperimentRepo:
+        return self._experiments
+
+    @property
+    def runs(self) -> SqlRunRepo:
+        return self._runs
+
+    @property
+    def run_data(self) -> SqlRunDataRepo:
+        return self._run_data
 
     def schema_state(self) -> SchemaState:
         return self._db.read(migrator.schema_state)

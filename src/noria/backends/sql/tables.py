@@ -2,24 +2,32 @@
 
 The migrations in ``migrations/versions`` create these tables; a test checks that
 the two agree. Times are stored as integer microseconds since the Unix epoch (UTC)
-so that both databases keep full precision and compare them cheaply.
+so that both databases keep full precision and compare them cheaply; the tracking
+tables use milliseconds instead, as MLflow's protocol does.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Connection,
+    Double,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from noria.errors import InvalidArgument
 
@@ -81,6 +89,139 @@ audit_events = Table(
     Index("ix_audit_events_action", "action", "seq"),
 )
 
+# -- tracking (migration 0003). Times here are integer milliseconds, as MLflow has them.
+
+ID_LENGTH = 32
+STAGE_LENGTH = 16
+TRACKING_KEY_LENGTH = 250
+NAME_LENGTH = 500
+PARAM_VALUE_LENGTH = 6000
+TAG_VALUE_LENGTH = 8000
+
+
+def _run_fk() -> ForeignKey:
+    # Runs are only soft-deleted; CASCADE serves a future garbage collection.
+    return ForeignKey("runs.id", ondelete="CASCADE")
+
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("artifact_location", String(1000), nullable=False, server_default=""),
+    Column("lifecycle_stage", String(STAGE_LENGTH), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    UniqueConstraint("name", name="uq_experiments_name"),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        String(ID_LENGTH),
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
+    PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("experiment_id", String(ID_LENGTH), ForeignKey("experiments.id"), nullable=False),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("status", String(STAGE_LENGTH), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("lifecycle_stage", String(STAGE_LENGTH), nullable=False),
+    Column("user_id", String(256), nullable=False),
+    Column("parent_id", String(ID_LENGTH), nullable=True),
+    Column("deleted_time", BigInteger, nullable=True),
+    # Searches filter by experiment and stage and sort newest first.
+    Index("ix_runs_experiment", "experiment_id", "lifecycle_stage", "start_time"),
+    Index("ix_runs_name", "name"),
+    Index("ix_runs_parent_id", "parent_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
+    PrimaryKeyConstraint("run_id", "key", name="pk_params"),
+)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
+    PrimaryKeyConstraint("run_id", "key", name="pk_run_tags"),
+)
+
+# Full history, append-only. NaN is stored as value NULL with is_nan true, because
+# SQLite turns NaN into NULL anyway; ±inf are ordinary floats on both databases.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("is_nan", Boolean, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Index("ix_metrics_series", "run_id", "key", "step", "timestamp"),
+)
+
+# One row per (run, key): the point with the greatest (step, timestamp, value).
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("value", Double, nullable=True),
+    Column("is_nan", Boolean, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("name", String(NAME_LENGTH), nullable=False),
+    Column("digest", String(128), nullable=False),
+    Column("source_type", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("context", String(64), nullable=False),
+    UniqueConstraint("run_id", "name", "digest", "context", name="uq_run_inputs_identity"),
+)
+
+run_artifacts = Table(
+    "run_artifacts",
+    metadata,
+    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("digest", String(71), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(255), nullable=False),
+    PrimaryKeyConstraint("run_id", "path", name="pk_run_artifacts"),
+)
+
 NORIA_TABLES = frozenset(metadata.tables)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -99,3 +240,15 @@ def to_epoch_us(moment: datetime, what: str) -> int:
 
 def from_epoch_us(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+def now_ms() -> int:
+    """The current time in the tracking tables' unit: milliseconds since the epoch."""
+    return time.time_ns() // 1_000_000
+
+
+def dialect_insert(connection: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can take ``ON CONFLICT`` clauses on the connection's database."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

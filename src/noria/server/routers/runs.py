@@ -1,0 +1,174 @@
+"""Runs: create, read, update, search, and the batch write of metrics, params and tags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from noria.errors import NotFound
+from noria.server.deps import ClientDep
+from noria.wire.metrics import LogBatchRequest, MetricHistoryBody
+from noria.wire.tracking import (
+    CreateRunRequest,
+    LogInputsRequest,
+    RunArtifactBody,
+    RunArtifactList,
+    RunBody,
+    RunInfoBody,
+    RunPage,
+    RunSearchBody,
+    UpdateRunRequest,
+)
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_run(body: CreateRunRequest, client: ClientDep) -> RunBody:
+    run = client.metadata.runs.create_run(
+        body.experiment_id,
+        name=body.name,
+        user=body.user,
+        start_time=body.start_time,
+        tags=body.domain_tags(),
+        parent_id=body.parent_id,
+    )
+    return RunBody.from_domain(run)
+
+
+@router.post("/search")
+def search_runs(body: RunSearchBody, client: ClientDep) -> RunPage:
+    """Runs of some experiments matching a filter, e.g. ``metrics.loss < 0.1``, in order."""
+    page = client.metadata.runs.search_runs(body.to_domain())
+    runs = [RunBody.from_domain(run) for run in page.items]
+    return RunPage(runs=runs, next_page_token=page.next_page_token)
+
+
+@router.get("/{run_id}")
+def get_run(run_id: str, client: ClientDep) -> RunBody:
+    return RunBody.from_domain(client.metadata.runs.get_run(run_id))
+
+
+@router.patch("/{run_id}")
+def update_run(run_id: str, body: UpdateRunRequest, client: ClientDep) -> RunInfoBody:
+    """Set status, end time or name; soft-delete (``lifecycle_stage: deleted``) or restore."""
+    repo = client.metadata.runs
+    info = None
+    if body.status is not None or body.end_time is not None or body.name is not None:
+        info = repo.update_run(run_id, status=body.status, end_time=body.end_time, name=body.name)
+    if body.lifecycle_stage is not None:
+        info = repo.set_run_stage(run_id, body.lifecycle_stage.value)
+    if info is None:
+        info = repo.get_run(run_id).info
+    return RunInfoBody.from_domain(info)
+
+
+async def _batch_body(request: Request) -> LogBatchRequest:
+    """The body parsed and checked in one pass by pydantic's JSON reader, not ``json.loads``:
+    this is the hot path of remote logging (thousands of points per request)."""
+    try:
+        return LogBatchRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        errors: list[Any] = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+def _inline_schema(node: Any, definitions: dict[str, Any]) -> Any:
+    """``node`` with its ``$defs`` references replaced by the definitions themselves."""
+    if isinstance(node, list):
+        return [_inline_schema(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _inline_schema(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+    return {key: _inline_schema(value, definitions) for key, value in node.items()}
+
+
+def _batch_body_doc() -> dict[str, Any]:
+    """OpenAPI for a body FastAPI does not parse itself (see ``_batch_body``)."""
+    schema = LogBatchRequest.model_json_schema()
+    schema = _inline_schema(schema, schema.pop("$defs", {}))
+    content = {"application/json": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+@router.post(
+    "/{run_id}/batch", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_batch_body_doc()
+)
+def log_batch(
+    run_id: str,
+    body: Annotated[LogBatchRequest, Depends(_batch_body)],
+    client: ClientDep,
+) -> None:
+    """Metrics (as columns), params and tags, stored all or nothing.
+
+    Setting a param to a value other than the one it has answers 409 CONFLICT and
+    stores nothing of the batch.
+    """
+    client.metadata.runs.log_batch(
+        run_id,
+        metrics=body.metrics.to_domain(),
+        params=body.domain_params(),
+        tags=body.domain_tags(),
+    )
+
+
+@router.delete("/{run_id}/tags/{key:path}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_run_tag(
+    run_id: str,
+    key: Annotated[str, Path(description="The tag key, percent-encoded.")],
+    client: ClientDep,
+) -> None:
+    client.metadata.runs.delete_tag(run_id, key)
+
+
+@router.get("/{run_id}/metrics/{key:path}/history")
+def metric_history(
+    run_id: str,
+    key: Annotated[str, Path(description="The metric key, percent-encoded.")],
+    client: ClientDep,
+    max_points: int | None = None,
+) -> MetricHistoryBody:
+    """Every point in (step, timestamp) order, or at most ``max_points`` keeping the
+    first, last, min and max."""
+    history = client.metadata.runs.metric_history(run_id, key, max_points=max_points)
+    return MetricHistoryBody.from_domain(history)
+
+
+@router.post("/{run_id}/inputs", status_code=status.HTTP_204_NO_CONTENT)
+def log_inputs(run_id: str, body: LogInputsRequest, client: ClientDep) -> None:
+    """Datasets the run read; one already logged (same name, digest, context) is kept once."""
+    client.metadata.run_data.log_inputs(run_id, [item.to_domain() for item in body.inputs])
+
+
+@router.post("/{run_id}/artifacts", status_code=status.HTTP_204_NO_CONTENT)
+def record_artifacts(run_id: str, body: RunArtifactList, client: ClientDep) -> None:
+    """Entries for files logged to the run; an entry at the same path is replaced."""
+    artifacts = [item.to_domain() for item in body.artifacts]
+    client.metadata.run_data.record_artifacts(run_id, artifacts)
+
+
+@router.get("/{run_id}/artifacts")
+def list_artifacts(run_id: str, client: ClientDep, prefix: str = "") -> RunArtifactList:
+    """Files under ``prefix`` (a folder inside the run), sorted by path."""
+    artifacts = client.metadata.run_data.list_artifacts(run_id, prefix)
+    return RunArtifactList(artifacts=[RunArtifactBody.from_domain(item) for item in artifacts])
+
+
+@router.get("/{run_id}/artifacts/{path:path}/entry")
+def find_artifact(
+    run_id: str,
+    path: Annotated[str, Path(description="The file's path inside the run, percent-encoded.")],
+    client: ClientDep,
+) -> RunArtifactBody:
+    """The entry of one file, or 404 when the run has none at that path."""
+    artifact = client.metadata.run_data.find_artifact(run_id, path)
+    if artifact is None:
+        raise NotFound(
+            f"Run {run_id!r} has no artifact at {path!r}: list its files with "
+            f"GET /api/v1/runs/{run_id}/artifacts."
+        )
+    return RunArtifactBody.from_domain(artifact)
