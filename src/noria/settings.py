@@ -28,7 +28,8 @@ def _config_file() -> Path:
     return Path(os.environ.get("NORIA_CONFIG", "noria.toml"))
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The operating-system user name, or 'unknown' where there is none."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, e.g. in some containers
@@ -47,7 +48,7 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".noria"), description="Folder for noria.db and artifacts/.")
     store_uri: str | None = Field(default=None, description="Metadata store URI.")
     artifact_uri: str | None = Field(default=None, description="Artifact store URI or path.")
-    user: str = Field(default_factory=_os_user, description="Actor recorded in audit events.")
+    user: str = Field(default_factory=os_user, description="Actor recorded in audit events.")
     http_timeout: float = Field(default=60.0, gt=0, description="Seconds per remote call.")
     http_token: str | None = Field(default=None, description="Bearer token for a remote server.")
 

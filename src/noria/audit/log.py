@@ -18,8 +18,8 @@ def utc_now() -> datetime:
 class AuditLog:
     """Stamps events with the acting user and the time, then appends them.
 
-    >>> log.record("model_version.alias_set", ref, before={"alias": None}, after={"alias": "champion"})
-    """  # noqa: E501
+    >>> log.record("model_version.alias_set", ref, after={"alias": "champion"})
+    """
 
     def __init__(
         self, repo: AuditRepo, actor: str, *, clock: Callable[[], datetime] = utc_now

@@ -36,7 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Noria",
         version=__version__,
-        summary="The Noria platform API: artifacts, lineage and audit.",
+        summary="Noria platform API: tracking, artifacts, lineage, audit; MLflow-compatible.",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -7,7 +7,6 @@ the runs of one script, and reading them costs tens of milliseconds.
 from __future__ import annotations
 
 import functools
-import getpass
 import os
 import platform
 import socket
@@ -15,6 +14,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from noria.settings import os_user
 
 MAX_DIFF_BYTES = 5 * 1024 * 1024
 
@@ -90,13 +91,6 @@ def _packages() -> tuple[str, ...]:
     return tuple(sorted(found, key=str.lower))
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 @functools.cache
 def capture_environment() -> RunEnvironment:
     entry = _entry_point()
@@ -106,7 +100,7 @@ def capture_environment() -> RunEnvironment:
         python=platform.python_version(),
         platform=platform.platform(),
         host=socket.gethostname(),
-        os_user=_os_user(),
+        os_user=os_user(),
         packages=_packages(),
         git=git_state(folder),
     )
