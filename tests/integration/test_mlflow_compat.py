@@ -368,6 +368,8 @@ def test_noria_writes_are_visible_to_mlflow(mlflow: Mlflow, noria: Client, tmp_p
     assert seen.data.params == {"depth": "4"} and seen.data.metrics == {"auc": 0.75}
     assert seen.data.tags == {"k": "v", "mlflow.runName": "native", "mlflow.user": "sdk-user"}
     assert mlflow.client.get_run(child.id).data.tags["mlflow.parentRunId"] == run.id
+    children = mlflow.client.search_runs([experiment.id], f"tags.mlflow.parentRunId = '{run.id}'")
+    assert [found.info.run_id for found in children] == [child.id]
     assert [p.value for p in mlflow.client.get_metric_history(run.id, "auc")] == [0.5, 0.75]
     assert [f.path for f in mlflow.client.list_artifacts(run.id, "model")] == ["model/weights.bin"]
     local = mlflow.client.download_artifacts(run.id, "model/weights.bin", str(tmp_path))

@@ -76,6 +76,10 @@ def test_nested_runs_and_resuming(client: Client) -> None:
             assert noria.active_run() is child
         assert noria.active_run() is parent
     assert client.tracker.get_run(child.id).info.parent_id == parent.id
+    children = noria.search_runs(name, filter=f"attributes.parent_id = '{parent.id}'")
+    assert [run.id for run in children] == [child.id]
+    roots = noria.search_runs(name, filter="attributes.parent_id IS NULL")
+    assert [run.id for run in roots] == [parent.id]
     with noria.start_run(run_id=child.id) as resumed:
         noria.log_metric("late", 1.0)
     assert resumed.id == child.id

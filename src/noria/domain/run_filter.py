@@ -87,11 +87,17 @@ class OrderKey:
 
 ATTRIBUTES = (
     *("run_id", "run_name", "status", "user_id", "start_time", "end_time", "duration"),
-    *("experiment_id", "lifecycle_stage"),
+    *("experiment_id", "lifecycle_stage", "parent_id"),
 )
 MAX_NESTING = 50  # parentheses; deeper filters would exhaust Python's recursion
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "duration"})
-_ALIASES = {"id": "run_id", "name": "run_name", "user": "user_id", "created": "start_time"}
+_ALIASES = {
+    "id": "run_id",
+    "name": "run_name",
+    "user": "user_id",
+    "created": "start_time",
+    "parent_run_id": "parent_id",
+}
 _PREFIXES = {
     **dict.fromkeys(("metrics", "metric"), Entity.METRIC),
     **dict.fromkeys(("params", "param", "parameter", "parameters"), Entity.PARAM),
@@ -107,6 +113,7 @@ _RULES = {  # by entity, or by name for attributes; others take text
     "params": ((*_TEXT_OPS, *_NULL_OPS), "string"),
     "tags": ((*_TEXT_OPS, *_NULL_OPS), "string"),
     "end_time": ((*_NUMBER_OPS, *_NULL_OPS), "number"),
+    "parent_id": ((*_TEXT_OPS, *_NULL_OPS), "string"),
     "start_time": (_NUMBER_OPS, "number"),
     "duration": (_NUMBER_OPS, "number"),
     "status": (_ENUM_OPS, "run status"),

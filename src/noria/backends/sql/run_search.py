@@ -61,9 +61,10 @@ _COLUMNS: dict[str, ColumnElement[Any]] = {
     "end_time": _r.end_time,
     "experiment_id": _r.experiment_id,
     "lifecycle_stage": _r.lifecycle_stage,
+    "parent_id": _r.parent_id,
 }
 _TEXT_ATTRIBUTES = frozenset(
-    {"run_id", "run_name", "status", "user_id", "experiment_id", "lifecycle_stage"}
+    {"run_id", "run_name", "status", "user_id", "experiment_id", "lifecycle_stage", "parent_id"}
 )
 _COMPARE: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
     Op.EQ: operator.eq,

@@ -38,10 +38,12 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 ARTIFACT_SCHEME = "mlflow-artifacts:"
 
-# ``tags.mlflow.runName`` (bare, `backticked` or "quoted") outside string literals.
-_RUN_NAME_REF = re.compile(
-    r"""('(?:[^']|'')*')|\b(?i:tags?)\.(?:mlflow\.runName(?![\w.])|`mlflow\.runName`|"mlflow\.runName")"""
+# ``tags.mlflow.runName`` / ``tags.mlflow.parentRunId`` (bare, `backticked` or "quoted")
+# outside string literals: Noria keeps both in run columns, not in tags.
+_SYSTEM_TAG_REF = re.compile(
+    r"""('(?:[^']|'')*')|\b(?i:tags?)\.(?P<q>[`"]?)mlflow\.(?P<tag>runName|parentRunId)(?P=q)(?![\w.])"""
 )
+_ATTRIBUTE_FOR_TAG = {"runName": "attributes.run_name", "parentRunId": "attributes.parent_id"}
 _VIEW_TYPES = {"1": ViewType.ACTIVE_ONLY, "2": ViewType.DELETED_ONLY, "3": ViewType.ALL}
 _STATUSES = {str(number): status for number, status in enumerate(RunStatus, start=1)}
 
@@ -89,8 +91,10 @@ def page_size(max_results: int | None, default: int = MAX_PAGE_SIZE) -> int:
 
 
 def search_text(text: str) -> str:
-    """A filter or order_by term with run-name tag references turned into ``run_name``."""
-    return _RUN_NAME_REF.sub(lambda match: match.group(1) or "attributes.run_name", text)
+    """A filter or order_by term with run-name and parent tags turned into attributes."""
+    return _SYSTEM_TAG_REF.sub(
+        lambda match: match.group(1) or _ATTRIBUTE_FOR_TAG[match.group("tag")], text
+    )
 
 
 def metric(raw: messages.MetricIn | messages.LogMetric) -> Metric:
