@@ -20,6 +20,7 @@ from noria.domain.lineage import Relation
 from noria.domain.tracking import RunStatus
 from noria.errors import Conflict, InvalidArgument, NotFound
 from noria.settings import Settings
+from tests.conftest import RunningServer
 
 
 @pytest.fixture
@@ -236,3 +237,33 @@ def test_search_runs_returns_a_list_that_converts_to_pandas(client: Client) -> N
         noria.search_runs(name, filter="metrics.auc >> 1")
     with pytest.raises(NotFound, match="no-such-experiment"):
         noria.search_runs("no-such-experiment")
+
+
+@pytest.mark.slow
+def test_the_same_sdk_works_against_a_remote_server(
+    noria_server: RunningServer, tmp_path: Path
+) -> None:
+    (tmp_path / "model.txt").write_text("weights")
+    remote = Settings(store_uri=noria_server.url, user="remote-ana")
+    with connect(remote) as client:
+        previous = set_default_client(client)
+        try:
+            name = experiment_name()
+            with noria.start_run(experiment=name, name="remote") as run:
+                noria.log_params({"model": "xgb"})
+                for step in range(5_000):
+                    noria.log_metric("loss", 1 / (step + 1), step=step)
+                noria.log_metric("loss", math.nan, step=5_000)
+                noria.log_artifact(tmp_path / "model.txt", "model")
+            found = noria.search_runs(name, filter="params.model = 'xgb'")
+        finally:
+            set_default_client(previous)
+        assert [r.id for r in found] == [run.id]
+        stored = client.tracker.get_run(run.id)
+        assert stored.info.user == "remote-ana"
+        assert stored.info.status is RunStatus.FINISHED
+        history = client.tracker.metric_history(run.id, "loss")
+        assert len(history) == 5_001 and math.isnan(history.values[-1])
+        out = client.tracker.download_artifacts(run.id, "model/model.txt", tmp_path / "dl")
+        assert out.read_text() == "weights"
+    assert not (tmp_path / ".noria").exists()
