@@ -199,15 +199,14 @@ def _upsert_latest(connection: Connection, rows: list[MetricRow]) -> None:
     """Replace a stored latest point only by a greater one: (step, timestamp, value),
     NaN lowest. The row-value comparison works on SQLite and PostgreSQL alike."""
     t = latest_metrics.c
-    for chunk in chunked(rows, ID_CHUNK):
-        statement = dialect_insert(connection, latest_metrics).values(
-            [dict(zip(_COLUMNS, row, strict=True)) for row in chunk]
-        )
-        new = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[t.run_id, t.key],
-            set_={name: new[name] for name in ("value", "is_nan", "step", "timestamp")},
-            where=tuple_(new.step, new.timestamp, not_(new.is_nan), func.coalesce(new.value, 0.0))
-            > tuple_(t.step, t.timestamp, not_(t.is_nan), func.coalesce(t.value, 0.0)),
-        )
-        connection.execute(statement)
+    statement = dialect_insert(connection, latest_metrics)
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[t.run_id, t.key],
+        set_={name: new[name] for name in ("value", "is_nan", "step", "timestamp")},
+        where=tuple_(new.step, new.timestamp, not_(new.is_nan), func.coalesce(new.value, 0.0))
+        > tuple_(t.step, t.timestamp, not_(t.is_nan), func.coalesce(t.value, 0.0)),
+    )
+    # One statement shape for every batch: compiled once and cached, then run as
+    # executemany. A multi-row VALUES list would be compiled afresh for each size.
+    connection.execute(statement, [dict(zip(_COLUMNS, row, strict=True)) for row in rows])

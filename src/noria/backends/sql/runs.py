@@ -89,15 +89,26 @@ class SqlRunRepo:
     ) -> Run:
         """A RUNNING run in an active experiment, with its tags."""
         run_id = new_id()
+        info = RunInfo(
+            id=run_id,
+            experiment_id=experiment_id,
+            name=_check_name(name),
+            status=RunStatus.RUNNING,
+            start_time=_check_time(start_time, "start time"),
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            user=check_value(user, "run", "user", MAX_USER_LENGTH),
+            parent_id=parent_id,
+        )
         values = {
             "id": run_id,
             "experiment_id": experiment_id,
-            "name": _check_name(name),
-            "status": RunStatus.RUNNING.value,
-            "start_time": _check_time(start_time, "start time"),
+            "name": info.name,
+            "status": info.status.value,
+            "start_time": info.start_time,
             "end_time": None,
-            "lifecycle_stage": LifecycleStage.ACTIVE.value,
-            "user_id": check_value(user, "run", "user", MAX_USER_LENGTH),
+            "lifecycle_stage": info.lifecycle_stage.value,
+            "user_id": info.user,
             "parent_id": parent_id,
             "deleted_time": None,
         }
@@ -111,7 +122,8 @@ class SqlRunRepo:
             connection.execute(insert(runs).values(values))
             if checked_tags:
                 metric_writes.upsert_tags(connection, run_id, checked_tags)
-            return load_runs(connection, [run_id])[0]
+            # Everything about a new run is known here: no need to read it back.
+            return Run(info=info, tags=dict(checked_tags))
 
         return self._db.write(work)
 
