@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 import threading
 import traceback
@@ -23,6 +22,7 @@ from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.lineage import LineageEdge, Relation
 from noria.domain.schema import SchemaStatus
 from noria.errors import BackendError
+from tests.processes import run_workers
 
 WORKERS = 4
 EVENTS = 300
@@ -79,28 +79,7 @@ def _initializer(uri: str, worker: int, barrier: Barrier, results: Queue[Any]) -
 
 
 def _run_processes(target: Any, uri: str) -> list[tuple[int, Any, list[str]]]:
-    """Start WORKERS spawned processes together; returns each one's (worker, value, errors)."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results: Queue[Any] = context.Queue()
-    processes = [
-        context.Process(target=target, args=(uri, worker, barrier, results))
-        for worker in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        outcomes = [results.get(timeout=120) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            process.close()
-        results.close()
-        results.join_thread()
-    return sorted(outcomes)
+    return run_workers(target, [(uri, worker) for worker in range(WORKERS)], timeout=120)
 
 
 @pytest.mark.slow

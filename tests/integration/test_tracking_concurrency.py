@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import traceback
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -13,6 +12,7 @@ import pytest
 
 from noria.backends.sql.store import SqlMetadataStore
 from noria.domain.tracking import Metric, Param, RunTag
+from tests.processes import run_workers
 
 WORKERS = 8
 RUNS = 4  # two workers per run, so writes to one run's rows race too
@@ -52,27 +52,8 @@ def _worker(uri: str, run_id: str, worker: int, barrier: Barrier, results: Queue
 
 
 def _run_workers(uri: str, run_ids: list[str]) -> list[tuple[int, list[str]]]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results: Queue[Any] = context.Queue()
-    processes = [
-        context.Process(target=_worker, args=(uri, run_ids[w % RUNS], w, barrier, results))
-        for w in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        outcomes = [results.get(timeout=240) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            process.close()
-        results.close()
-        results.join_thread()
-    return sorted(outcomes)
+    args = [(uri, run_ids[w % RUNS], w) for w in range(WORKERS)]
+    return run_workers(_worker, args, timeout=240)
 
 
 @pytest.mark.slow

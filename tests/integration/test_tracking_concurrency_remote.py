@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import traceback
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -14,6 +13,7 @@ from noria.client import connect
 from noria.domain.tracking import Metric
 from noria.settings import Settings
 from tests.conftest import RunningServer
+from tests.processes import run_workers
 
 pytestmark = pytest.mark.slow
 
@@ -45,27 +45,8 @@ def _logger(url: str, run_id: str, worker: int, barrier: Barrier, results: Queue
 
 
 def _run_loggers(url: str, run_id: str) -> list[tuple[int, list[str]]]:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results: Queue[Any] = context.Queue()
-    processes = [
-        context.Process(target=_logger, args=(url, run_id, worker, barrier, results))
-        for worker in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        outcomes = [results.get(timeout=240) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            process.close()
-        results.close()
-        results.join_thread()
-    return sorted(outcomes)
+    args = [(url, run_id, worker) for worker in range(WORKERS)]
+    return run_workers(_logger, args, timeout=240)
 
 
 def test_processes_log_through_one_server_at_once(noria_server: RunningServer) -> None:
