@@ -185,7 +185,7 @@ def compare(m: Measured, n: Measured, sizes: Sizes, mlflow_calls: int) -> list[F
 
 
 def big_search(root: Path, modes: list[str], reps: int) -> list[Figure]:
-    """Noria alone over 100,000 runs: MLflow would need about 40 minutes to create them."""
+    """Noria alone over 100,000 runs: MLflow would need over half an hour to create them."""
     import noria
     from noria.settings import Settings
 
@@ -236,8 +236,8 @@ def run_all(args: argparse.Namespace, sizes: Sizes, root: Path) -> dict[str, lis
         tables[mode] = compare(m, n, sizes, sizes.single_mlflow[mode])
     if args.search_100k:
         print(
-            f"\nsearch over {BIG_SEARCH_RUNS:,} runs, Noria only (MLflow creates about 42 "
-            "runs/s here: 100,000 would take some 40 minutes):",
+            f"\nsearch over {BIG_SEARCH_RUNS:,} runs, Noria only (MLflow, at 40 to 60 runs/s "
+            "here, would take over half an hour to build them):",
             flush=True,
         )
         tables[f"search over {BIG_SEARCH_RUNS:,} runs"] = big_search(root, modes, sizes.search_reps)
