@@ -67,7 +67,7 @@ def start_run(
         if _active_run.get() is ended:
             _active_run.set(previous)
 
-    run._on_end = restore_previous
+    run.when_ended(restore_previous)
     _active_run.set(run)
     return run
 

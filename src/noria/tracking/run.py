@@ -59,6 +59,11 @@ class ActiveRun:
     def uri(self) -> str:
         return f"runs:/{self.id}"
 
+    def when_ended(self, callback: Callable[[ActiveRun], None]) -> None:
+        """Call ``callback(run)`` once the run has ended (the fluent API restores its
+        previous active run this way)."""
+        self._on_end = callback
+
     def fetch(self) -> Run:
         """The run as stored now, after writing any metrics still waiting."""
         return self._tracker.get_run(self.id)

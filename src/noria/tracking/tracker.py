@@ -7,6 +7,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from noria.artifacts import ArtifactStore
+from noria.domain.artifacts import Digest
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.lineage import Relation
 from noria.domain.tracking import (
@@ -190,8 +191,6 @@ class Tracker:
 
     def download_artifacts(self, run_id: str, path: str, dest: Path) -> Path:
         """Copy one file, or every file under a folder path, into ``dest``; returns the copy."""
-        from noria.domain.artifacts import Digest
-
         path = path.strip("/")
         single = self.run_data.find_artifact(run_id, path) if path else None
         if single is not None:

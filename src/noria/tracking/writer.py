@@ -128,8 +128,7 @@ class MetricWriter:
 
 
 def _lost(run_id: str, count: int, exc: Exception) -> NoriaError:
+    """The same kind of error, saying how many points it cost."""
     reason = exc.message if isinstance(exc, NoriaError) else f"{type(exc).__name__}: {exc}"
-    error = type(exc)(reason) if isinstance(exc, NoriaError) else BackendError(reason)
-    error.message = f"{count} metric points for run {run_id} were not stored: {reason}"
-    error.args = (error.message,)
-    return error
+    kind = type(exc) if isinstance(exc, NoriaError) else BackendError
+    return kind(f"{count} metric points for run {run_id} were not stored: {reason}")
