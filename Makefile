@@ -10,18 +10,19 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,s3,ml]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/noria init
-	$(BIN)/noria info
+	$(BIN)/python examples/demo.py
+	$(BIN)/noria models show cancer-classifier
 
 test: $(STAMP) lint types layers pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from noria import data
     from noria.client import Client, connect, set_default_client
     from noria.domain.entities import EntityKind, EntityRef
     from noria.domain.lineage import LineageEdge, Relation
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
         set_tags,
         start_run,
     )
+    from noria.fluent_evaluation import evaluate, evaluate_with_gate
+    from noria.fluent_models import load_model, log_model, register_model, set_alias
     from noria.settings import Settings
 
 _LAZY = {
@@ -62,6 +65,12 @@ _LAZY = {
     "log_input": "noria.fluent",
     "get_run": "noria.fluent",
     "search_runs": "noria.fluent",
+    "log_model": "noria.fluent_models",
+    "load_model": "noria.fluent_models",
+    "register_model": "noria.fluent_models",
+    "set_alias": "noria.fluent_models",
+    "evaluate": "noria.fluent_evaluation",
+    "evaluate_with_gate": "noria.fluent_evaluation",
 }
 
 __all__ = [
@@ -74,8 +83,12 @@ __all__ = [
     "__version__",
     "active_run",
     "connect",
+    "data",
     "end_run",
+    "evaluate",
+    "evaluate_with_gate",
     "get_run",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -83,11 +96,14 @@ __all__ = [
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",
     "parse_uri",
+    "register_model",
     "search_runs",
+    "set_alias",
     "set_default_client",
     "set_tag",
     "set_tags",
@@ -95,12 +111,17 @@ __all__ = [
 ]
 
 
+_SUBMODULES = frozenset({"data"})  # `noria.data.ingest(...)` works after a bare `import noria`
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"noria.{name}")
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'noria' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value

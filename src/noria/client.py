@@ -22,6 +22,8 @@ from noria.ports.metadata import MetadataStore
 from noria.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from noria.datasets.service import DatasetService
+    from noria.registry.service import ModelRegistry
     from noria.tracking import Tracker
 
 
@@ -44,6 +46,27 @@ class Client:
         from noria.tracking import Tracker
 
         return Tracker(self.metadata, self.artifacts, self.lineage, user=self.settings.user)
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        """Dataset versions: ingest, load, schemas and profiles."""
+        from noria.datasets.service import DatasetService
+
+        return DatasetService(
+            self.metadata.datasets,
+            self.artifacts,
+            self.lineage,
+            self.audit,
+            user=self.settings.user,
+            cache_dir=self.settings.home.expanduser().absolute() / "cache",
+        )
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        """Registered models, versions, aliases and approvals; every change audited."""
+        from noria.registry.service import ModelRegistry
+
+        return ModelRegistry(self.metadata, self.lineage, self.audit, user=self.settings.user)
 
     @property
     def metadata(self) -> MetadataStore:

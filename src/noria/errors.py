@@ -47,6 +47,13 @@ class Conflict(NoriaError):
     http_status = 409
 
 
+class PolicyViolation(Conflict):
+    """A governance rule refuses the change: an unapproved promotion, self-approval, …"""
+
+    error_code = "POLICY_VIOLATION"
+    http_status = 409
+
+
 class Unsupported(NoriaError):
     """The backend or configuration cannot do what was asked."""
 
@@ -93,6 +100,7 @@ ALL_ERRORS: tuple[type[NoriaError], ...] = (
     NotFound,
     AlreadyExists,
     Conflict,
+    PolicyViolation,
     Unsupported,
     BackendError,
     SchemaOutdated,

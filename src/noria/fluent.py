@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from noria.domain.datasets import DatasetVersion
 from noria.domain.entities import EntityRef
 from noria.domain.tracking import Run, RunInput, RunStatus, ViewType
 from noria.errors import InvalidArgument
@@ -136,7 +137,8 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     _require_active().log_figure(figure, artifact_file)
 
 
-def log_input(dataset: EntityRef | RunInput, *, context: str = "") -> None:
+def log_input(dataset: DatasetVersion | EntityRef | RunInput | str, *, context: str = "") -> None:
+    """Record that the active run read a dataset version (a version, ref or URI)."""
     _require_active().log_input(dataset, context=context)
 
 

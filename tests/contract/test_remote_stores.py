@@ -14,7 +14,9 @@ from noria.ports.metadata import MetadataStore
 from noria.settings import Settings
 from noria.testing.contracts.artifacts import ArtifactStoreContract
 from noria.testing.contracts.blobs import BlobStoreContract
+from noria.testing.contracts.datasets import DatasetRepoContract
 from noria.testing.contracts.metadata import MetadataStoreContract
+from noria.testing.contracts.registry import RegistryContract
 from tests.conftest import RunningServer
 
 pytestmark = pytest.mark.slow
@@ -27,6 +29,18 @@ def remote_client(noria_server: RunningServer) -> Iterator[Client]:
 
 
 class TestRemoteMetadataStore(MetadataStoreContract):
+    @pytest.fixture
+    def store(self, remote_client: Client) -> MetadataStore:
+        return remote_client.metadata
+
+
+class TestRemoteDatasets(DatasetRepoContract):
+    @pytest.fixture
+    def store(self, remote_client: Client) -> MetadataStore:
+        return remote_client.metadata
+
+
+class TestRemoteRegistry(RegistryContract):
     @pytest.fixture
     def store(self, remote_client: Client) -> MetadataStore:
         return remote_client.metadata

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Table, event, func, insert, select
 from noria.backends.sql.engine import make_engine
 from noria.backends.sql.run_search import INDEX_WALK_FROM, like_patterns, search_run_ids
 from noria.backends.sql.store import SqlMetadataStore
-from noria.backends.sql.tables import experiments, latest_metrics, params, run_tags, runs
+from noria.backends.sql.tables import experiments, metric_series, params, run_tags, runs
 from noria.domain.tracking import Metric, Param, RunSearch, ViewType
 from noria.errors import InvalidArgument
 
@@ -64,7 +64,7 @@ DATA = [
 
 def _rows(data: list[R]) -> dict[Table, list[dict[str, object]]]:
     rows: dict[Table, list[dict[str, object]]] = {runs: [], params: [], run_tags: []}
-    rows[latest_metrics] = []
+    rows[metric_series] = []
     for run in data:
         rows[runs].append(
             {"id": run.id, "experiment_id": run.experiment, "name": run.name,
@@ -73,10 +73,10 @@ def _rows(data: list[R]) -> dict[Table, list[dict[str, object]]]:
         )  # fmt: skip
         rows[params] += [{"run_id": run.id, "key": k, "value": v} for k, v in run.params.items()]
         rows[run_tags] += [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()]
-        rows[latest_metrics] += [
-            {"run_id": run.id, "key": k, "value": None if math.isnan(v) else v,
-             "is_nan": math.isnan(v), "step": 0, "timestamp": 0}
-            for k, v in run.metrics.items()
+        rows[metric_series] += [
+            {"id": len(rows[metric_series]) + i + 1, "run_id": run.id, "key": k,
+             "value": None if math.isnan(v) else v, "points": 1, "step": 0, "timestamp": 0}
+            for i, (k, v) in enumerate(run.metrics.items())
         ]  # fmt: skip
     return rows
 
@@ -484,7 +484,27 @@ def test_the_index_walk_is_chosen_by_experiment_size(
         event.remove(engine, "before_cursor_execute", record)
     assert found == ["r1", "r4", "r8", "r2"]
     search_sql = statements[-1]
-    assert f"FROM runs {join} latest_metrics AS order_0" in search_sql
+    assert f"FROM runs {join} metric_series AS order_0" in search_sql
+
+
+def test_the_index_walk_goes_on_with_runs_without_a_value(engine: Engine) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        # r3's auc is NaN, r7 has none: both come after the walk, NaN first.
+        found = ids(engine, "", "metrics.auc DESC", walk_from=0)
+        page, token = search(engine, "", ("metrics.auc DESC",), limit=5, walk_from=0)
+        rest, _ = search(engine, "", ("metrics.auc DESC",), page_token=token, walk_from=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert found == page + rest == ["r1", "r4", "r8", "r2", "r3", "r7"]
+    walks = [sql for sql in statements if "FROM runs JOIN metric_series AS order_0" in sql]
+    assert walks and all("order_0.value IS NOT NULL" in sql for sql in walks)
+    assert any("LEFT OUTER JOIN" in sql and "order_0.value IS NULL" in sql for sql in statements)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

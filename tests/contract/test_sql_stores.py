@@ -9,7 +9,9 @@ import pytest
 
 from noria.backends.sql.store import SqlMetadataStore
 from noria.ports.metadata import MetadataStore
+from noria.testing.contracts.datasets import DatasetRepoContract
 from noria.testing.contracts.metadata import MetadataStoreContract
+from noria.testing.contracts.registry import RegistryContract
 from noria.testing.contracts.tracking import TrackingContract
 
 
@@ -30,4 +32,12 @@ class TestSqlMetadataStore(MetadataStoreContract):
 
 
 class TestSqlTracking(TrackingContract):
+    pass
+
+
+class TestSqlDatasets(DatasetRepoContract):
+    pass
+
+
+class TestSqlRegistry(RegistryContract):
     pass

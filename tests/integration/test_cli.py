@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from noria import __version__
+from noria.backends.sql import migrator
 from noria.client import connect
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.ids import new_id
 from noria.domain.lineage import Relation
 from noria.settings import Settings
 from tests.conftest import RunningServer
+
+HEAD = migrator.head_revision()
 
 
 @dataclass
@@ -155,19 +158,19 @@ def test_outdated_store_asks_for_db_upgrade_then_upgrades(tmp_path: Path) -> Non
         engine.dispose()
 
     info = noria(home, "info", "--json").json()
-    assert info["schema"] == {"revision": "0001", "head": "0003", "status": "outdated"}
+    assert info["schema"] == {"revision": "0001", "head": HEAD, "status": "outdated"}
     assert "run `noria db upgrade`" in noria(home, "info").out
-    assert_one_line_error(noria(home, "audit"), "0001", "0003", "run `noria db upgrade`")
+    assert_one_line_error(noria(home, "audit"), "0001", HEAD, "run `noria db upgrade`")
     assert_one_line_error(noria(home, "init"), "run `noria db upgrade`")
 
     upgraded = noria(home, "db", "upgrade", "--json")
     assert upgraded.code == 0, upgraded.err
-    assert upgraded.json() == {"from_revision": "0001", "to_revision": "0003"}
+    assert upgraded.json() == {"from_revision": "0001", "to_revision": HEAD}
     events = noria(home, "audit", "--json").json()["events"]
     assert [(e["action"], e["before"], e["after"]) for e in events] == [
-        ("store.upgraded", {"revision": "0001"}, {"revision": "0003"})
+        ("store.upgraded", {"revision": "0001"}, {"revision": HEAD})
     ]
-    assert "already at 0003" in noria(home, "db", "upgrade").out
+    assert f"already at {HEAD}" in noria(home, "db", "upgrade").out
 
 
 def test_store_from_a_newer_noria_is_refused_untouched(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from noria.domain.audit import AuditEvent, AuditQuery
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.lineage import Direction, LineageEdge, Relation
 from noria.domain.schema import SchemaStatus
+from noria.domain.tracking import Metric
 from noria.errors import BackendError, SchemaOutdated, SchemaTooNew, StoreNotInitialized
 
 DATA = EntityRef(EntityKind.DATASET_VERSION, "iris/1")
@@ -74,7 +76,7 @@ def test_store_refuses_outdated_schema_until_upgraded(uri: str, engine: Engine) 
     message = raised.value.message
     assert "\n" not in message
     assert "noria db upgrade" in message
-    assert "revision 0001, this Noria needs 0003" in message
+    assert f"revision 0001, this Noria needs {migrator.head_revision()}" in message
     with pytest.raises(SchemaOutdated):
         store.lineage.walk(MODEL, Direction.UPSTREAM, depth=1)
     assert store.schema_state().status is SchemaStatus.OUTDATED
@@ -100,7 +102,8 @@ def test_store_from_a_newer_noria_is_refused_and_left_alone(uri: str, engine: En
     store = SqlMetadataStore(uri)
     with pytest.raises(SchemaTooNew) as raised:
         store.initialize()
-    assert "revision 9999 unknown; this version knows up to 0003" in raised.value.message
+    head = migrator.head_revision()
+    assert f"revision 9999 unknown; this version knows up to {head}" in raised.value.message
     with pytest.raises(SchemaTooNew):
         store.upgrade()
     with pytest.raises(SchemaTooNew):
@@ -183,8 +186,87 @@ def test_migrations_match_the_table_definitions(engine: Engine) -> None:
 
 
 def test_revisions_are_known_in_order() -> None:
-    assert migrator.head_revision() == "0003"
-    assert migrator.known_revisions() == {"0001", "0002", "0003"}
+    assert migrator.head_revision() == "0006"
+    assert migrator.known_revisions() == {"0001", "0002", "0003", "0004", "0005", "0006"}
+
+
+# Points as 0003 stored them, in id order: (run, key, value, step, timestamp). Two points
+# of "loss" share (step, timestamp): their logging order must survive both ways.
+OLD_POINTS = [
+    ("r1", "loss", 0.5, 1, 10),
+    ("r1", "loss", 0.9, 0, 10),
+    ("r1", "acc", None, 0, 10),
+    ("r1", "loss", 0.4, 1, 10),
+    ("r2", "loss", float("inf"), 3, 30),
+]
+OLD_LATEST = [
+    ("r1", "loss", 0.5, 1, 10),
+    ("r1", "acc", None, 0, 10),
+    ("r2", "loss", float("inf"), 3, 30),
+]
+
+
+def _insert_0003_metrics(connection: Connection) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO runs (id, experiment_id, name, status, start_time, lifecycle_stage, "
+            "user_id) VALUES ('r1', '0', 'one', 'RUNNING', 1, 'active', 'ana'), "
+            "('r2', '0', 'two', 'FINISHED', 2, 'active', 'ana')"
+        )
+    )
+    connection.execute(text("INSERT INTO params VALUES ('r1', 'lr', '0.1'), ('r2', 'lr', '1')"))
+    connection.execute(text("INSERT INTO run_tags VALUES ('r1', 'team', 'vision')"))
+    for table, rows in (("metrics", OLD_POINTS), ("latest_metrics", OLD_LATEST)):
+        connection.execute(
+            text(
+                f"INSERT INTO {table} (run_id, key, value, is_nan, step, timestamp) "
+                "VALUES (:run, :key, :value, :nan, :step, :ts)"
+            ),
+            [
+                {"run": r, "key": k, "value": v, "nan": v is None, "step": s, "ts": t}
+                for r, k, v, s, t in rows
+            ],
+        )
+
+
+def test_metric_series_migration_keeps_every_point_in_order(uri: str, engine: Engine) -> None:
+    migrator.migrate(engine, "0004")
+    in_transaction(engine, _insert_0003_metrics)
+    migrator.migrate(engine)
+
+    with SqlMetadataStore(uri) as store:
+        loss = store.runs.metric_history("r1", "loss")
+        assert list(zip(loss.steps, loss.values, strict=True)) == [(0, 0.9), (1, 0.5), (1, 0.4)]
+        assert math.isnan(store.runs.metric_history("r1", "acc").values[0])
+        run = store.runs.get_run("r1")
+        assert (run.params, run.tags) == ({"lr": "0.1"}, {"team": "vision"})
+        assert (run.metrics["loss"].value, run.metrics["loss"].step) == (0.5, 1)
+        assert math.isnan(run.metrics["acc"].value)
+        assert store.runs.get_run("r2").metrics["loss"].value == float("inf")
+        # Numbering goes on after the migrated points: a new equal point comes last.
+        store.runs.log_batch("r1", metrics=[Metric("loss", 0.1, 10, 1)])
+        loss = store.runs.metric_history("r1", "loss")
+        assert loss.values == [0.9, 0.5, 0.4, 0.1]
+
+    migrator.downgrade(engine, "0004")
+    order = text("SELECT run_id, key, value, step, timestamp FROM metrics ORDER BY id")
+    rows = in_transaction(engine, lambda c: [tuple(row) for row in c.execute(order)])
+    by_series = sorted(rows, key=lambda row: (row[0], row[1]))  # stable: keeps id order
+    assert by_series == sorted(
+        [*OLD_POINTS, ("r1", "loss", 0.1, 1, 10)], key=lambda row: (row[0], row[1])
+    )
+    kept = text("SELECT run_id, key, value FROM params UNION ALL SELECT * FROM run_tags")
+    assert sorted(in_transaction(engine, lambda c: [tuple(row) for row in c.execute(kept)])) == [
+        ("r1", "lr", "0.1"),
+        ("r1", "team", "vision"),
+        ("r2", "lr", "1"),
+    ]
+    latest = text("SELECT run_id, key, value, is_nan FROM latest_metrics ORDER BY run_id, key")
+    assert in_transaction(engine, lambda c: [tuple(row) for row in c.execute(latest)]) == [
+        ("r1", "acc", None, True),
+        ("r1", "loss", 0.5, False),
+        ("r2", "loss", float("inf"), False),
+    ]
 
 
 def test_constructor_does_no_io_and_masks_password(tmp_path: Path) -> None:

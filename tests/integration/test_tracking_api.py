@@ -83,10 +83,20 @@ def test_openapi_documents_the_tracking_routes(http: httpx.Client) -> None:
         "/api/v1/runs/{run_id}/metrics/{key}/history",
     ):
         assert path in paths
-    batch_body = paths["/api/v1/runs/{run_id}/batch"]["post"]["requestBody"]
-    schema = batch_body["content"]["application/json"]["schema"]
-    values = schema["properties"]["metrics"]["properties"]["values"]
-    assert {"enum": ["NaN", "Infinity", "-Infinity"]} in values["items"]["anyOf"]
+    for route in ("batch", "end"):
+        body = paths[f"/api/v1/runs/{{run_id}}/{route}"]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        values = schema["properties"]["metrics"]["properties"]["values"]
+        assert {"enum": ["NaN", "Infinity", "-Infinity"]} in values["items"]["anyOf"]
+    # Routes answering pre-written JSON still document what they answer.
+    for path, method, status, model in (
+        ("/api/v1/runs", "post", "201", "RunBody"),
+        ("/api/v1/runs/search", "post", "200", "RunPage"),
+        ("/api/v1/runs/{run_id}", "get", "200", "RunBody"),
+        ("/api/v1/runs/{run_id}/end", "post", "200", "RunInfoBody"),
+    ):
+        answer = paths[path][method]["responses"][status]["content"]["application/json"]
+        assert answer["schema"] == {"$ref": f"#/components/schemas/{model}"}
 
 
 def test_non_finite_values_round_trip_as_strings(http: httpx.Client) -> None:
@@ -209,6 +219,20 @@ def test_run_updates_and_search(http: httpx.Client) -> None:
     assert_error(
         http.post("/api/v1/runs/search", json={"experiment_ids": []}), 400, "INVALID_ARGUMENT"
     )
+
+
+def test_ending_a_run_stores_its_last_points_with_the_status(http: httpx.Client) -> None:
+    run_id = new_run(http)
+    body = {"status": "FAILED", "end_time": T + 9, "metrics": columns(("m", "NaN", 0))}
+    ended = http.post(f"/api/v1/runs/{run_id}/end", json=body)
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["status"], ended.json()["end_time"]) == ("FAILED", T + 9)
+    run = http.get(f"/api/v1/runs/{run_id}").json()
+    assert run["info"] == ended.json()
+    assert run["metrics"] == [{"key": "m", "value": "NaN", "timestamp": T, "step": 0}]
+    bad = http.post(f"/api/v1/runs/{run_id}/end", json={**body, "status": "DONE"})
+    assert_error(bad, 400, "INVALID_ARGUMENT", "DONE")
+    assert_error(http.post(f"/api/v1/runs/{'0' * 32}/end", json=body), 404, "NOT_FOUND", "0" * 32)
 
 
 def test_run_inputs_and_artifacts(http: httpx.Client) -> None:

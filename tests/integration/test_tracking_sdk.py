@@ -152,6 +152,23 @@ def test_a_failed_background_write_is_raised_at_end(client: Client) -> None:
     assert noria.active_run() is None
 
 
+def test_runs_of_a_deleted_experiment_are_refused_though_its_id_was_remembered(
+    client: Client,
+) -> None:
+    name = experiment_name()
+    with noria.start_run(experiment=name) as first:  # the tracker now knows the id
+        pass
+    client.tracker.experiments.set_experiment_stage(first.experiment_id, "deleted")
+    with pytest.raises(InvalidArgument, match="is deleted"):
+        noria.start_run(experiment=name)
+    with pytest.raises(InvalidArgument, match="is deleted"):
+        noria.start_run(experiment=name)
+    client.tracker.experiments.set_experiment_stage(first.experiment_id, "active")
+    with noria.start_run(experiment=name) as again:
+        pass
+    assert again.experiment_id == first.experiment_id
+
+
 def test_environment_is_recorded(client: Client) -> None:
     with noria.start_run(experiment=experiment_name()) as run:
         pass
@@ -211,14 +228,22 @@ def test_artifacts_files_dirs_text_dicts_figures(client: Client, tmp_path: Path)
 
 
 def test_log_input_records_the_dataset_and_lineage(client: Client) -> None:
-    dataset = EntityRef(EntityKind.DATASET_VERSION, "credit/7")
+    import pandas as pd
+
+    version, _ = client.datasets.ingest(pd.DataFrame({"x": [1, 2, 3]}), name="credit")
     with noria.start_run(experiment=experiment_name()) as run:
-        noria.log_input(dataset, context="training")
+        noria.log_input(version, context="training")
+        noria.log_input("datasets:/credit@latest", context="validation")
+        with pytest.raises(NotFound, match="no version 7"):
+            noria.log_input(EntityRef(EntityKind.DATASET_VERSION, "credit/7"))
     stored = client.tracker.get_run(run.id)
-    assert [(i.name, i.digest, i.context) for i in stored.inputs] == [("credit", "7", "training")]
+    assert [(i.name, i.digest, i.source, i.context) for i in stored.inputs] == [
+        ("credit", version.digest, version.uri, "training"),
+        ("credit", version.digest, version.uri, "validation"),
+    ]
     upstream = client.lineage.upstream(run.entity(), depth=1)
     assert [(s.edge.upstream, s.edge.relation) for s in upstream.steps] == [
-        (dataset, Relation.CONSUMED)
+        (version.entity(), Relation.CONSUMED)
     ]
 
 

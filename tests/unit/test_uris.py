@@ -5,6 +5,7 @@ import pytest
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.ids import is_id, new_id
 from noria.domain.uris import (
+    DatasetAliasUri,
     DatasetUri,
     DatasetVersionUri,
     ModelAliasUri,
@@ -29,6 +30,7 @@ RUN_ID = "0193a5c1f2e07d3c9b1e4a6f8d2c0b7e"
         ("models:/credit-risk@champion", ModelAliasUri("credit-risk", "champion")),
         ("datasets:/credit", DatasetUri("credit")),
         ("datasets:/credit.v2/17", DatasetVersionUri("credit.v2", 17)),
+        ("datasets:/credit@latest", DatasetAliasUri("credit", "latest")),
     ],
 )
 def test_parse_and_print_round_trip(text: str, expected: object) -> None:
@@ -49,6 +51,7 @@ def test_parse_and_print_round_trip(text: str, expected: object) -> None:
         ("models:/credit risk", "'/<version>'"),
         ("models:/credit@1bad", "'@<alias>'"),
         ("datasets:/credit/3/4", "optionally '/<version>'"),
+        ("datasets:/credit@champion", "dataset alias 'champion' is unknown; use '@latest'"),
         ("s3:/bucket", "unknown scheme 's3'"),
     ],
 )
@@ -105,3 +108,9 @@ def test_ids_are_unique_hex_and_time_ordered() -> None:
     assert all(is_id(value) for value in ids)
     prefixes = [value[:12] for value in ids]
     assert prefixes == sorted(prefixes)
+
+
+def test_ids_made_in_one_process_strictly_increase() -> None:
+    ids = [new_id() for _ in range(5000)]  # many share a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(is_id(value) for value in ids)

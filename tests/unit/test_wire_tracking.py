@@ -36,6 +36,7 @@ from noria.wire.metrics import (
     key_values,
     metric_columns,
 )
+from noria.wire.run_json import read_run_page, run_body_json, run_page_json
 from noria.wire.tracking import (
     ExperimentBody,
     ExperimentPage,
@@ -100,6 +101,43 @@ def test_run_round_trips_with_non_finite_latest_metrics() -> None:
     assert math.isnan(back.metrics["loss"].value) and back.metrics["loss"].step == 3
     page = RunPage.model_validate_json(RunPage(runs=[RunBody.from_domain(run)]).model_dump_json())
     assert page.to_domain().items[0].info == run.info
+
+
+def bare_run() -> Run:
+    info = RunInfo("c" * 32, "0", "", RunStatus.RUNNING, T, None, LifecycleStage.DELETED, "u")
+    return Run(info=info)
+
+
+@pytest.mark.parametrize("run", [make_run(), bare_run()], ids=["full", "bare"])
+def test_fast_run_json_is_the_models_json(run: Run) -> None:
+    assert run_body_json(run) == RunBody.from_domain(run).model_dump_json().encode()
+    for token in ("next", None):
+        models = RunPage(runs=[RunBody.from_domain(run)] * 2, next_page_token=token)
+        text = models.model_dump_json()
+        assert run_page_json([run, run], token) == text.encode()
+        read = read_run_page(text)
+        assert read == RunPage.model_validate_json(text).to_domain()
+        assert read.items[0].info == run.info and read.items[0].inputs == run.inputs
+
+
+def test_fast_page_reading_takes_and_refuses_what_the_models_do() -> None:
+    info = {
+        **{"id": "a", "experiment_id": "0", "name": "", "status": "RUNNING", "user": "u"},
+        **{"start_time": 1, "end_time": None, "lifecycle_stage": "active"},
+    }
+    point = {"key": "m", "value": "Infinity", "timestamp": 1}  # no step: 0
+    minimal = json.dumps({"runs": [{"info": info, "metrics": [point]}]})
+    assert read_run_page(minimal) == RunPage.model_validate_json(minimal).to_domain()
+    for bad in (
+        {"runs": [{"info": {**info, "status": "DONE"}}]},
+        {"runs": [{"info": info, "metrics": [{"key": "m", "value": "x", "timestamp": 1}]}]},
+        {"runs": [{"info": info, "extra": 1}]},
+        {"runs": [], "extra": 1},
+    ):
+        with pytest.raises(ValidationError):
+            RunPage.model_validate_json(json.dumps(bad))
+        with pytest.raises(ValidationError):
+            read_run_page(json.dumps(bad))
 
 
 def test_metric_columns_carry_nan_and_infinity_as_strings() -> None:

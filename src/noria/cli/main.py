@@ -10,7 +10,7 @@ import click
 import typer
 
 from noria import __version__
-from noria.cli import audit, experiments, lineage, runs, server, store
+from noria.cli import audit, data, experiments, lineage, models, runs, server, store
 from noria.cli.context import GlobalOptions
 from noria.cli.render import error_console
 from noria.errors import NoriaError
@@ -55,6 +55,8 @@ store.register(app)
 app.add_typer(store.db_app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(data.app, name="data")
+app.add_typer(models.app, name="models")
 app.command("server")(server.serve)
 app.command("lineage")(lineage.show_lineage)
 app.command("audit")(audit.show_audit)
@@ -65,7 +67,8 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="noria", standalone_mode=False)
+        # Without standalone mode, click returns a command's `typer.Exit(code)` code.
+        code = app(args=args, prog_name="noria", standalone_mode=False)
     except NoriaError as exc:
         if debug:
             raise
@@ -83,6 +86,8 @@ def run(argv: list[str] | None = None) -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2))
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

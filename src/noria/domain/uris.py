@@ -27,6 +27,7 @@ ACCEPTED_FORMS = (
     "models:/<name>@<alias>",
     "datasets:/<name>",
     "datasets:/<name>/<version>",
+    "datasets:/<name>@latest",
 )
 
 
@@ -99,8 +100,27 @@ class DatasetVersionUri:
         return EntityRef(EntityKind.DATASET_VERSION, f"{self.name}/{self.version}")
 
 
+@dataclass(frozen=True, slots=True)
+class DatasetAliasUri:
+    """``datasets:/<name>@latest``: the newest version when it is resolved."""
+
+    name: str
+    alias: str
+
+    def __str__(self) -> str:
+        return f"datasets:/{self.name}@{self.alias}"
+
+
+DATASET_ALIASES = ("latest",)
+
 NoriaUri = (
-    RunUri | RegisteredModelUri | ModelVersionUri | ModelAliasUri | DatasetUri | DatasetVersionUri
+    RunUri
+    | RegisteredModelUri
+    | ModelVersionUri
+    | ModelAliasUri
+    | DatasetUri
+    | DatasetVersionUri
+    | DatasetAliasUri
 )
 
 
@@ -143,12 +163,18 @@ def _parse_model(text: str, rest: str) -> RegisteredModelUri | ModelVersionUri |
     raise _invalid(text, "expected a model name, then '/<version>' (1, 2, …) or '@<alias>'")
 
 
-def _parse_dataset(text: str, rest: str) -> DatasetUri | DatasetVersionUri:
+def _parse_dataset(text: str, rest: str) -> DatasetUri | DatasetVersionUri | DatasetAliasUri:
     if match := _VERSIONED.fullmatch(rest):
         return DatasetVersionUri(match["name"], int(match["version"]))
+    if match := _ALIAS.fullmatch(rest):
+        if match["alias"] not in DATASET_ALIASES:
+            raise _invalid(text, f"dataset alias {match['alias']!r} is unknown; use '@latest'")
+        return DatasetAliasUri(match["name"], match["alias"])
     if _NAME_PATTERN.fullmatch(rest):
         return DatasetUri(rest)
-    raise _invalid(text, "expected a dataset name, then optionally '/<version>' (1, 2, …)")
+    raise _invalid(
+        text, "expected a dataset name, then optionally '/<version>' (1, 2, …) or '@latest'"
+    )
 
 
 def parse_entity_uri(text: str) -> EntityRef:
@@ -159,10 +185,10 @@ def parse_entity_uri(text: str) -> EntityRef:
     scheme, sep, rest = text.partition(":/")
     if scheme in ("runs", "models", "datasets"):
         parsed = parse_uri(text)
-        if isinstance(parsed, ModelAliasUri):
+        if isinstance(parsed, ModelAliasUri | DatasetAliasUri):
             raise InvalidUri(
                 f"{text!r} names an alias, which moves between versions; "
-                "resolve it first or use models:/<name>/<version>."
+                "resolve it first or name a version: <scheme>:/<name>/<version>."
             )
         return parsed.entity()
     for kind in EntityKind:

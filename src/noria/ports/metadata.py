@@ -10,6 +10,8 @@ from noria.domain.entities import EntityRef
 from noria.domain.lineage import Direction, LineageEdge, LineageStep
 from noria.domain.paging import Page
 from noria.domain.schema import SchemaState
+from noria.ports.datasets import DatasetRepo
+from noria.ports.registry import ModelVersionRepo, PromotionRepo, RegisteredModelRepo
 from noria.ports.tracking import ExperimentRepo, RunDataRepo, RunRepo
 
 
@@ -67,6 +69,18 @@ class MetadataStore(Protocol):
 
     @property
     def run_data(self) -> RunDataRepo: ...
+
+    @property
+    def datasets(self) -> DatasetRepo: ...
+
+    @property
+    def models(self) -> RegisteredModelRepo: ...
+
+    @property
+    def model_versions(self) -> ModelVersionRepo: ...
+
+    @property
+    def promotion(self) -> PromotionRepo: ...
 
     def initialize(self) -> SchemaState: ...
 

@@ -76,6 +76,18 @@ class RunRepo(Protocol):
         name: str | None = None,
     ) -> RunInfo: ...
 
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+    ) -> RunInfo:
+        """Store the run's last metric points and set its final status and end time, all
+        or nothing: one transaction, one request to a server."""
+        ...
+
     def set_run_stage(self, run_id: str, stage: str) -> RunInfo:
         """Soft delete (``deleted``) or restore (``active``)."""
         ...

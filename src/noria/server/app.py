@@ -12,7 +12,17 @@ from noria.client import connect
 from noria.errors import InvalidArgument
 from noria.server.errors import install_error_handlers
 from noria.server.mlflow import include_mlflow_routes
-from noria.server.routers import artifacts, audit, blobs, experiments, lineage, runs, system
+from noria.server.routers import (
+    artifacts,
+    audit,
+    blobs,
+    datasets,
+    experiments,
+    lineage,
+    models,
+    runs,
+    system,
+)
 from noria.settings import Settings
 
 
@@ -36,12 +46,24 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Noria",
         version=__version__,
-        summary="Noria platform API: tracking, artifacts, lineage, audit; MLflow-compatible.",
+        summary=(
+            "Noria platform API: tracking, datasets, artifacts, lineage, audit; MLflow-compatible."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (system, artifacts, blobs, lineage, audit, experiments, runs):
+    for module in (
+        system,
+        artifacts,
+        blobs,
+        lineage,
+        audit,
+        experiments,
+        runs,
+        datasets,
+        models,
+    ):
         app.include_router(module.router)
     include_mlflow_routes(app)
     return app

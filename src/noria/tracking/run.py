@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from noria.domain.datasets import DatasetVersion
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.tracking import (
     MAX_PARAM_VALUE_LENGTH,
@@ -25,7 +26,7 @@ from noria.domain.tracking import (
     check_step,
     check_value,
 )
-from noria.errors import InvalidArgument, NoriaError, Unsupported
+from noria.errors import InvalidArgument, Unsupported
 
 if TYPE_CHECKING:
     from noria.tracking.tracker import Tracker
@@ -150,31 +151,25 @@ class ActiveRun:
         save(buffer, format=suffix)
         self._tracker.log_bytes(self.id, buffer.getvalue(), artifact_file, f"image/{suffix}")
 
-    def log_input(self, dataset: EntityRef | RunInput, *, context: str = "") -> None:
+    def log_input(
+        self, dataset: DatasetVersion | EntityRef | RunInput | str, *, context: str = ""
+    ) -> None:
         """Record that this run read a dataset version (and the lineage edge for it)."""
         self._tracker.log_input(self.id, dataset, context=context)
 
     def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
-        """Write every waiting metric point, then mark the run ended. Idempotent."""
+        """Write every waiting metric point and mark the run ended, in one write. Idempotent.
+
+        If points were lost, the run ends FAILED and the loss is raised."""
         if self._ended:
             return
         final = RunStatus(status)
-        lost: BaseException | None = None
-        try:
-            self._tracker.writer.flush(self.id)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the status update
-            lost, final = exc, RunStatus.FAILED  # points were lost: the run did not finish well
         self._ended = True
         try:
-            self._tracker.runs.update_run(self.id, status=final, end_time=now_ms())
-        except NoriaError:
-            if lost is None:
-                raise  # otherwise the lost points are the error worth seeing
+            self._tracker.end_run(self.id, final)
         finally:
             if self._on_end is not None:
                 self._on_end(self)
-        if lost is not None:
-            raise lost
 
     def entity(self) -> EntityRef:
         return EntityRef(EntityKind.RUN, self.id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from noria.artifacts import ArtifactStore
 from noria.domain.artifacts import Digest
+from noria.domain.datasets import DatasetVersion
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.lineage import Relation
 from noria.domain.tracking import (
@@ -26,13 +28,14 @@ from noria.domain.tracking import (
     check_key,
     check_value,
 )
-from noria.errors import InvalidArgument, NotFound
+from noria.domain.uris import DatasetAliasUri, DatasetVersionUri, parse_uri
+from noria.errors import InvalidArgument, NoriaError, NotFound
 from noria.lineage import LineageService
 from noria.ports.metadata import MetadataStore
 from noria.tracking.environment import capture_environment
 from noria.tracking.results import RunList
 from noria.tracking.run import ActiveRun, now_ms
-from noria.tracking.writer import MetricWriter
+from noria.tracking.writer import MetricWriter, lost_points
 
 
 def _artifact_path(folder: str, name: str) -> str:
@@ -56,10 +59,15 @@ class Tracker:
         self.experiments = store.experiments
         self.runs = store.runs
         self.run_data = store.run_data
+        self.datasets = store.datasets
         self.artifacts = artifacts
         self.lineage = lineage
         self.user = user
         self.writer = MetricWriter(store.runs)
+        # Per process, as MLflow's fluent API does: a run's start looks nothing up by name.
+        self._experiment_ids: dict[str | None, str] = {}
+        # The environment does not change within a process: stored once, then referenced.
+        self._environment_entries: list[RunArtifact] | None = None
 
     # -- experiments -------------------------------------------------------------
 
@@ -96,30 +104,76 @@ class Tracker:
         if run_id is not None:
             self.runs.update_run(run_id, status=RunStatus.RUNNING)
             return ActiveRun(self, self.runs.get_run(run_id))
-        target = self.experiment(experiment)
         all_tags = capture_environment().tags() if record_environment else {}
         all_tags.update({str(k): v for k, v in (tags or {}).items()})
-        run = self.runs.create_run(
-            target.id,
-            name=name or "",
-            user=self.user,
-            start_time=now_ms(),
-            tags=[
-                RunTag(check_key(k, "tag"), check_value(v, "tag", k, MAX_TAG_VALUE_LENGTH))
-                for k, v in all_tags.items()
-            ],
-            parent_id=parent_id,
-        )
+        checked = [
+            RunTag(check_key(k, "tag"), check_value(v, "tag", k, MAX_TAG_VALUE_LENGTH))
+            for k, v in all_tags.items()
+        ]
+
+        def create(experiment_id: str) -> Run:
+            return self.runs.create_run(
+                experiment_id,
+                name=name or "",
+                user=self.user,
+                start_time=now_ms(),
+                tags=checked,
+                parent_id=parent_id,
+            )
+
+        run = self._in_experiment(experiment, create)
         if record_environment:
-            self._record_environment(run.info.id)
+            self.run_data.record_artifacts(run.info.id, self._environment())
         return ActiveRun(self, run)
 
-    def _record_environment(self, run_id: str) -> None:
-        environment = capture_environment()
-        entries = [self._bytes_entry(environment.requirements(), "noria/requirements.txt")]
-        if environment.git is not None and environment.git.dirty:
-            entries.append(self._bytes_entry(environment.git.diff, "noria/git.diff"))
-        self.run_data.record_artifacts(run_id, entries)
+    def _in_experiment(self, name_or_id: str | None, create: Callable[[str], Run]) -> Run:
+        """``create(experiment_id)`` for the experiment named; its id is looked up once."""
+        cached = self._experiment_ids.get(name_or_id)
+        if cached is not None:
+            try:
+                return create(cached)
+            except (NotFound, InvalidArgument):
+                # Deleted meanwhile, say: look it up again, and fail as an uncached start would.
+                del self._experiment_ids[name_or_id]
+        return create(self._experiment_id(name_or_id, create=True))
+
+    def _experiment_id(self, name_or_id: str | None, *, create: bool) -> str:
+        """The id of the experiment named (or with this id), looked up once per tracker."""
+        found = self._experiment_ids.get(name_or_id)
+        if found is None:
+            found = self.experiment(name_or_id, create=create).id
+            self._experiment_ids[name_or_id] = found
+        return found
+
+    def _environment(self) -> list[RunArtifact]:
+        if self._environment_entries is None:
+            environment = capture_environment()
+            entries = [self._bytes_entry(environment.requirements(), "noria/requirements.txt")]
+            if environment.git is not None and environment.git.dirty:
+                entries.append(self._bytes_entry(environment.git.diff, "noria/git.diff"))
+            self._environment_entries = entries
+        return self._environment_entries
+
+    def end_run(self, run_id: str, status: RunStatus) -> None:
+        """Store the run's waiting metric points and end it, in one write.
+
+        A run that lost points (now or in an earlier background write) still ends, as
+        FAILED, and the loss is raised; after this returns, every point is durable.
+        """
+        points, earlier = self.writer.take(run_id)
+        final = RunStatus.FAILED if earlier is not None else status
+        try:
+            self.runs.end_run(run_id, status=final, end_time=now_ms(), metrics=points)
+        except Exception as exc:
+            if not points and earlier is None:
+                raise
+            with contextlib.suppress(NoriaError):
+                self.runs.update_run(run_id, status=RunStatus.FAILED, end_time=now_ms())
+            if earlier is not None:
+                raise earlier from exc  # the first loss is the one to see
+            raise lost_points(run_id, len(points), exc) from exc
+        if earlier is not None:
+            raise earlier
 
     def get_run(self, run_id: str) -> Run:
         self.writer.flush(run_id)  # read your own writes
@@ -136,7 +190,7 @@ class Tracker:
         view: ViewType | str = ViewType.ACTIVE_ONLY,
     ) -> RunList:
         names = [experiments] if isinstance(experiments, str | None) else list(experiments)
-        ids = tuple(self.experiment(name, create=False).id for name in names)
+        ids = tuple(self._experiment_id(name, create=False) for name in names)
         self.writer.flush()
         page = self.runs.search_runs(
             RunSearch(ids, filter, tuple(order_by), ViewType(view), limit, page_token)
@@ -203,20 +257,43 @@ class Tracker:
             self.artifacts.get_file(Digest.parse(entry.digest), dest / str(relative))
         return dest
 
-    def log_input(self, run_id: str, dataset: EntityRef | RunInput, *, context: str) -> None:
+    def log_input(
+        self, run_id: str, dataset: DatasetVersion | EntityRef | RunInput | str, *, context: str
+    ) -> None:
+        """Record a dataset version the run read (a version, its ref or its URI), with the
+        lineage edge version → consumed → run; a ``RunInput`` (MLflow's) is stored as given."""
         if isinstance(dataset, RunInput):
             self.run_data.log_inputs(run_id, [dataset])
             return
-        if dataset.kind is not EntityKind.DATASET_VERSION:
-            raise InvalidArgument(
-                f"log_input takes a dataset version (datasets:/<name>/<version>), got {dataset}."
-            )
-        name, version = dataset.key.rsplit("/", 1)
+        version = dataset if isinstance(dataset, DatasetVersion) else self._dataset(dataset)
         record = RunInput(
-            name=name, digest=version, source_type="noria", source=dataset.uri, context=context
+            name=version.name,
+            digest=version.digest,
+            source_type="noria",
+            source=version.uri,
+            schema=version.schema_digest,
+            profile=version.profile_digest,
+            context=context,
         )
         self.run_data.log_inputs(run_id, [record])
-        self.lineage.record(dataset, Relation.CONSUMED, EntityRef(EntityKind.RUN, run_id))
+        self.lineage.record(version.entity(), Relation.CONSUMED, EntityRef(EntityKind.RUN, run_id))
+
+    def _dataset(self, ref: EntityRef | str) -> DatasetVersion:
+        if isinstance(ref, str):
+            parsed = parse_uri(ref)
+            if isinstance(parsed, DatasetVersionUri):
+                return self.datasets.get_version(parsed.name, parsed.version)
+            if isinstance(parsed, DatasetAliasUri):
+                return self.datasets.get_version(parsed.name)
+            raise InvalidArgument(
+                f"log_input takes a dataset version (datasets:/<name>/<version>), got {ref!r}."
+            )
+        if ref.kind is not EntityKind.DATASET_VERSION:
+            raise InvalidArgument(
+                f"log_input takes a dataset version (datasets:/<name>/<version>), got {ref}."
+            )
+        name, number = ref.key.rsplit("/", 1)
+        return self.datasets.get_version(name, int(number))
 
     def close(self) -> None:
         self.writer.close()

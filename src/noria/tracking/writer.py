@@ -75,6 +75,13 @@ class MetricWriter:
             for pending_run in list(self._errors):
                 self.raise_pending(pending_run)
 
+    def take(self, run_id: str) -> tuple[list[Metric], NoriaError | None]:
+        """The points waiting for ``run_id``, once no write of its points is in flight, and
+        the error of an earlier failed write for it; the caller now owns both."""
+        with self._write_lock:
+            points = self._drain(run_id).get(run_id, [])
+        return points, self._errors.pop(run_id, None)
+
     def raise_pending(self, run_id: str) -> None:
         error = self._errors.pop(run_id, None)
         if error is not None:
@@ -122,12 +129,12 @@ class MetricWriter:
                 try:
                     self._runs.log_batch(run, metrics=points)
                 except NoriaError as exc:
-                    self._errors.setdefault(run, _lost(run, len(points), exc))
+                    self._errors.setdefault(run, lost_points(run, len(points), exc))
                 except Exception as exc:  # noqa: BLE001 - a flusher must not die; the caller sees it
-                    self._errors.setdefault(run, _lost(run, len(points), exc))
+                    self._errors.setdefault(run, lost_points(run, len(points), exc))
 
 
-def _lost(run_id: str, count: int, exc: Exception) -> NoriaError:
+def lost_points(run_id: str, count: int, exc: Exception) -> NoriaError:
     """The same kind of error, saying how many points it cost."""
     reason = exc.message if isinstance(exc, NoriaError) else f"{type(exc).__name__}: {exc}"
     kind = type(exc) if isinstance(exc, NoriaError) else BackendError

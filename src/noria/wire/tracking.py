@@ -20,7 +20,7 @@ from noria.domain.tracking import (
     RunTag,
     ViewType,
 )
-from noria.wire.metrics import MetricBody, TagBody, TrackingModel
+from noria.wire.metrics import MetricBody, MetricColumns, TagBody, TrackingModel
 
 
 class ExperimentBody(TrackingModel):
@@ -202,6 +202,14 @@ class UpdateRunRequest(TrackingModel):
     end_time: StrictInt | None = None
     name: str | None = None
     lifecycle_stage: LifecycleStage | None = None
+
+
+class EndRunRequest(TrackingModel):
+    """The run's last metric points, stored together with its final status."""
+
+    status: RunStatus
+    end_time: StrictInt
+    metrics: MetricColumns = MetricColumns()
 
 
 class RunSearchBody(TrackingModel):

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from noria.backends.http.datasets import HttpDatasetRepo
+from noria.backends.http.registry import (
+    HttpModelVersionRepo,
+    HttpPromotionRepo,
+    HttpRegisteredModelRepo,
+)
 from noria.backends.http.tracking import HttpExperimentRepo, HttpRunDataRepo, HttpRunRepo
 from noria.backends.http.transport import HttpTransport
 from noria.domain.audit import AuditEvent, AuditQuery
@@ -83,6 +89,10 @@ class HttpMetadataStore:
         self._experiments = HttpExperimentRepo(transport)
         self._runs = HttpRunRepo(transport)
         self._run_data = HttpRunDataRepo(transport)
+        self._datasets = HttpDatasetRepo(transport)
+        self._models = HttpRegisteredModelRepo(transport)
+        self._model_versions = HttpModelVersionRepo(transport)
+        self._promotion = HttpPromotionRepo(transport)
 
     @property
     def uri(self) -> str:
@@ -107,6 +117,22 @@ class HttpMetadataStore:
     @property
     def run_data(self) -> HttpRunDataRepo:
         return self._run_data
+
+    @property
+    def datasets(self) -> HttpDatasetRepo:
+        return self._datasets
+
+    @property
+    def models(self) -> HttpRegisteredModelRepo:
+        return self._models
+
+    @property
+    def model_versions(self) -> HttpModelVersionRepo:
+        return self._model_versions
+
+    @property
+    def promotion(self) -> HttpPromotionRepo:
+        return self._promotion
 
     def schema_state(self) -> SchemaState:
         version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))

@@ -33,9 +33,11 @@ from noria.wire.metrics import (
     metric_columns,
     text,
 )
+from noria.wire.run_json import read_run_page
 from noria.wire.tracking import (
     CreateExperimentRequest,
     CreateRunRequest,
+    EndRunRequest,
     ExperimentBody,
     ExperimentPage,
     LogInputsRequest,
@@ -44,7 +46,6 @@ from noria.wire.tracking import (
     RunBody,
     RunInfoBody,
     RunInputBody,
-    RunPage,
     RunSearchBody,
     SetTagRequest,
     UpdateExperimentRequest,
@@ -205,6 +206,21 @@ class HttpRunRepo(_Remote):
         request = _build(UpdateRunRequest, status=status, end_time=end_time, name=name)
         return self._update(run_id, request)
 
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+    ) -> RunInfo:
+        """One request: the server stores the points and the end all or nothing."""
+        request = _build(
+            EndRunRequest, status=status, end_time=end_time, metrics=metric_columns(metrics)
+        )
+        answer = self._call("POST", f"{_run(run_id)}/end", request)
+        return RunInfoBody.model_validate_json(answer).to_domain()
+
     def set_run_stage(self, run_id: str, stage: str) -> RunInfo:
         return self._update(run_id, _build(UpdateRunRequest, lifecycle_stage=_stage(stage)))
 
@@ -234,7 +250,7 @@ class HttpRunRepo(_Remote):
 
     def search_runs(self, search: RunSearch) -> Page[Run]:
         answer = self._call("POST", f"{RUNS}/search", RunSearchBody.from_domain(search))
-        return RunPage.model_validate_json(answer).to_domain()
+        return read_run_page(answer)
 
     def metric_history(
         self, run_id: str, key: str, *, max_points: int | None = None

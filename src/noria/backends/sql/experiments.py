@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError
 
 from noria.backends.sql.database import SqlDatabase
+from noria.backends.sql.driver import Driver
 from noria.backends.sql.tables import (
     dialect_insert,
     experiment_tags,
@@ -38,6 +39,7 @@ _e = experiments.c
 _t = experiment_tags.c
 _TOKEN = re.compile(r"offset:([0-9]{1,9})")
 MAX_LOCATION_LENGTH = 1000
+_NAME_AND_STAGE = "SELECT name, lifecycle_stage FROM experiments WHERE id = ?"
 
 
 def check_experiment_name(name: str) -> str:
@@ -100,13 +102,16 @@ def experiment_row(connection: Connection, experiment_id: str) -> Row[Any]:
     return row
 
 
-def require_active_experiment(connection: Connection, experiment_id: str) -> Row[Any]:
-    row = experiment_row(connection, experiment_id)
-    if row.lifecycle_stage != LifecycleStage.ACTIVE:
+def require_active_experiment(driver: Driver, experiment_id: str) -> None:
+    """Refuse an unknown or a deleted experiment (one query: this is on every run's start)."""
+    row = driver.first(_NAME_AND_STAGE, (experiment_id,))
+    if row is None:
+        raise experiment_not_found(experiment_id)
+    name, stage = row
+    if stage != LifecycleStage.ACTIVE:
         raise InvalidArgument(
-            f"Experiment {row.name!r} ({experiment_id}) is deleted: restore it first."
+            f"Experiment {name!r} ({experiment_id}) is deleted: restore it first."
         )
-    return row
 
 
 def _name_taken(row: Row[Any]) -> AlreadyExists:
@@ -281,7 +286,7 @@ class SqlExperimentRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
-            require_active_experiment(connection, experiment_id)
+            require_active_experiment(Driver(connection), experiment_id)
             _set_tags(connection, experiment_id, tags)
             _touch(connection, experiment_id)
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from noria.backends.sql.database import SqlDatabase
-from noria.backends.sql.run_loading import ID_CHUNK, chunked, require_active_run, run_row
+from noria.backends.sql.driver import Driver
+from noria.backends.sql.run_loading import ID_CHUNK, chunked, find_run, require_active_run
 from noria.backends.sql.tables import dialect_insert, run_artifacts, run_inputs
 from noria.domain.artifacts import Digest
 from noria.domain.tracking import MAX_NAME_LENGTH, RunArtifact, RunInput, check_value
@@ -16,6 +17,12 @@ from noria.errors import InvalidArgument
 
 _a = run_artifacts.c
 MAX_PATH_LENGTH = 1000
+# Every run that records its environment runs this: plain SQL (see the driver module).
+_UPSERT_ARTIFACT = (
+    "INSERT INTO run_artifacts (run_id, path, digest, size, media_type) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, path) DO UPDATE SET digest = excluded.digest, "
+    "size = excluded.size, media_type = excluded.media_type"
+)
 # Column widths of run_inputs for the fields that have one.
 _INPUT_LIMITS = {"name": MAX_NAME_LENGTH, "digest": 128, "source_type": 64, "context": 64}
 
@@ -86,7 +93,7 @@ class SqlRunDataRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
-            require_active_run(connection, run_id)
+            require_active_run(Driver(connection), run_id)
             rows = [{"run_id": run_id, **row} for row in unique.values()]
             statement = dialect_insert(connection, run_inputs).on_conflict_do_nothing()
             for chunk in chunked(rows, ID_CHUNK):
@@ -102,16 +109,14 @@ class SqlRunDataRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
-            require_active_run(connection, run_id)
-            if not by_path:
-                return
-            statement = dialect_insert(connection, run_artifacts)
-            statement = statement.on_conflict_do_update(
-                index_elements=[_a.run_id, _a.path],
-                set_={name: statement.excluded[name] for name in ("digest", "size", "media_type")},
-            )
-            rows = [{"run_id": run_id, **by_path[path]} for path in sorted(by_path)]
-            connection.execute(statement, rows)
+            driver = Driver(connection)
+            require_active_run(driver, run_id)
+            rows = [
+                (run_id, path, row["digest"], row["size"], row["media_type"])
+                for path, row in sorted(by_path.items())
+            ]
+            if rows:
+                driver.run_many(_UPSERT_ARTIFACT, rows)
 
         self._db.write(work)
 
@@ -125,7 +130,7 @@ class SqlRunDataRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> list[RunArtifact]:
-            run_row(connection, run_id)
+            find_run(Driver(connection), run_id)
             # Sorted here: PostgreSQL's collation may order paths unlike SQLite's bytes.
             return sorted(map(_artifact, connection.execute(query)), key=lambda a: a.path)
 
@@ -137,7 +142,7 @@ class SqlRunDataRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> RunArtifact | None:
-            run_row(connection, run_id)
+            find_run(Driver(connection), run_id)
             row = connection.execute(query).first()
             return None if row is None else _artifact(row)
 

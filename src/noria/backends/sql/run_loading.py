@@ -1,7 +1,9 @@
-"""Reading runs: whole Run objects for a list of ids, single rows, metric histories.
+"""Reading runs: whole Run objects for a list of ids, single runs, metric histories.
 
 A page of runs costs five queries (runs, params, tags, latest metrics, inputs)
-per chunk of ids, whatever the page size, instead of four per run.
+per chunk of ids, whatever the page size, instead of four per run. They run on the
+driver's cursor (see :mod:`noria.backends.sql.driver`): building SQLAlchemy rows for
+the two thousand values of a page of runs cost more than the queries themselves.
 """
 
 from __future__ import annotations
@@ -9,14 +11,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, Table, select
-from sqlalchemy.exc import DBAPIError
-
-from noria.backends.sql.tables import latest_metrics, params, run_inputs, run_tags, runs
+from noria.backends.sql.driver import Driver, placeholders
 from noria.domain.tracking import (
     LifecycleStage,
     Metric,
@@ -32,7 +30,30 @@ from noria.errors import InvalidArgument, NotFound
 ID_CHUNK = 500
 
 T = TypeVar("T")
-_r = runs.c
+RunRow = tuple[Any, ...]
+
+# The columns of ``runs`` that make a RunInfo, in its field order.
+_RUN_COLUMNS = (
+    "id, experiment_id, name, status, start_time, end_time, lifecycle_stage, user_id, parent_id"
+)
+_RUN = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?"
+_RUNS = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({{ids}})"
+# Keys in order within each run; (run_id, key) is the order of the index read anyway.
+_PARAMS = "SELECT run_id, key, value FROM params WHERE run_id IN ({ids}) ORDER BY run_id, key"
+_TAGS = "SELECT run_id, key, value FROM run_tags WHERE run_id IN ({ids}) ORDER BY run_id, key"
+_LATEST = (
+    'SELECT run_id, key, value, "timestamp", step FROM metric_series '
+    "WHERE run_id IN ({ids}) ORDER BY run_id, key"
+)
+_INPUTS = (
+    'SELECT run_id, name, digest, source_type, source, "schema", profile, context '
+    "FROM run_inputs WHERE run_id IN ({ids}) ORDER BY id"
+)
+_HISTORY = (
+    'SELECT p.step, p."timestamp", p.value FROM metric_points p '
+    "JOIN metric_series s ON s.id = p.series_id WHERE s.run_id = ? AND s.key = ? "
+    'ORDER BY p.step, p."timestamp", p.seq'
+)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -40,141 +61,99 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-@contextmanager
-def driver_cursor(connection: Connection, sql: str) -> Iterator[Any]:
-    """A DBAPI cursor in the connection's transaction, for the few hot paths where
-    SQLAlchemy's row objects cost more than the query. Driver errors come out
-    wrapped as SQLAlchemy's, so ``run_transaction`` still retries and describes them."""
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    cursor = connection.connection.cursor()
-    try:
-        yield cursor
-    except dbapi_error as exc:
-        raise DBAPIError.instance(sql, None, exc, dbapi_error, dialect=connection.dialect) from exc
-    finally:
-        cursor.close()
-
-
 def run_not_found(run_id: str) -> NotFound:
     return NotFound(f"Run {run_id!r} not found: check the run id (search_runs lists runs).")
 
 
-def run_row(connection: Connection, run_id: str) -> Row[Any]:
-    """The ``runs`` row of ``run_id``; ``NotFound`` when there is none."""
-    row = connection.execute(select(runs).where(_r.id == run_id)).first()
-    if row is None:
-        raise run_not_found(run_id)
-    return row
-
-
-def require_active_run(connection: Connection, run_id: str) -> Row[Any]:
-    """The run's row, refusing a soft-deleted run: nothing may be logged to it."""
-    row = run_row(connection, run_id)
-    if row.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise InvalidArgument(f"Run {run_id!r} is deleted: restore it before changing it.")
-    return row
-
-
-def run_info(row: Row[Any]) -> RunInfo:
+def run_info(row: RunRow) -> RunInfo:
+    """A RunInfo from a row of ``_RUN_COLUMNS``."""
+    run_id, experiment_id, name, status, start_time, end_time, stage, user, parent_id = row
     return RunInfo(
-        id=row.id,
-        experiment_id=row.experiment_id,
-        name=row.name,
-        status=RunStatus(row.status),
-        start_time=row.start_time,
-        end_time=row.end_time,
-        lifecycle_stage=LifecycleStage(row.lifecycle_stage),
-        user=row.user_id,
-        parent_id=row.parent_id,
+        id=run_id,
+        experiment_id=experiment_id,
+        name=name,
+        status=RunStatus(status),
+        start_time=start_time,
+        end_time=end_time,
+        lifecycle_stage=LifecycleStage(stage),
+        user=user,
+        parent_id=parent_id,
     )
 
 
-def load_runs(connection: Connection, run_ids: Sequence[str]) -> list[Run]:
+def find_run(driver: Driver, run_id: str) -> RunInfo:
+    """The run ``run_id``; ``NotFound`` when there is none."""
+    row = driver.first(_RUN, (run_id,))
+    if row is None:
+        raise run_not_found(run_id)
+    return run_info(row)
+
+
+def require_active_run(driver: Driver, run_id: str) -> RunInfo:
+    """The run, refusing a soft-deleted one: nothing may be logged to it."""
+    info = find_run(driver, run_id)
+    if info.lifecycle_stage is not LifecycleStage.ACTIVE:
+        raise InvalidArgument(f"Run {run_id!r} is deleted: restore it before changing it.")
+    return info
+
+
+def load_runs(driver: Driver, run_ids: Sequence[str]) -> list[Run]:
     """Full runs in the order of ``run_ids``; ids with no run are left out."""
     loaded: dict[str, Run] = {}
     for chunk in chunked(list(dict.fromkeys(run_ids)), ID_CHUNK):
-        loaded.update(_load_chunk(connection, chunk))
+        loaded.update(_load_chunk(driver, chunk))
     return [loaded[run_id] for run_id in run_ids if run_id in loaded]
 
 
-def _load_chunk(connection: Connection, run_ids: Sequence[str]) -> dict[str, Run]:
-    infos = connection.execute(select(runs).where(_r.id.in_(run_ids))).all()
+def _load_chunk(driver: Driver, run_ids: Sequence[str]) -> dict[str, Run]:
+    marks = placeholders(len(run_ids))
+    infos = driver.rows(_RUNS.format(ids=marks), run_ids)
     if not infos:
         return {}
-    found = [row.id for row in infos]
-    param_values = _key_values(connection, params, found)
-    tag_values = _key_values(connection, run_tags, found)
-    latest = _latest(connection, found)
-    inputs = _inputs(connection, found)
+    found = [row[0] for row in infos]
+    marks = placeholders(len(found))
+    param_values = _key_values(driver.rows(_PARAMS.format(ids=marks), found))
+    tag_values = _key_values(driver.rows(_TAGS.format(ids=marks), found))
+    latest = _latest(driver.rows(_LATEST.format(ids=marks), found))
+    inputs = _inputs(driver.rows(_INPUTS.format(ids=marks), found))
     return {
-        row.id: Run(
+        row[0]: Run(
             info=run_info(row),
-            params=param_values[row.id],
-            metrics=latest[row.id],
-            tags=tag_values[row.id],
-            inputs=inputs[row.id],
+            params=param_values[row[0]],
+            metrics=latest[row[0]],
+            tags=tag_values[row[0]],
+            inputs=inputs[row[0]],
         )
         for row in infos
     }
 
 
-def _key_values(
-    connection: Connection, table: Table, run_ids: Sequence[str]
-) -> defaultdict[str, dict[str, str]]:
-    c = table.c
-    query = select(c.run_id, c.key, c.value).where(c.run_id.in_(run_ids)).order_by(c.key)
+def _key_values(rows: list[tuple[Any, ...]]) -> defaultdict[str, dict[str, str]]:
     values: defaultdict[str, dict[str, str]] = defaultdict(dict)
-    for run_id, key, value in connection.execute(query):
+    for run_id, key, value in rows:
         values[run_id][key] = value
     return values
 
 
-def _latest(connection: Connection, run_ids: Sequence[str]) -> defaultdict[str, dict[str, Metric]]:
-    c = latest_metrics.c
-    query = (
-        select(c.run_id, c.key, c.value, c.timestamp, c.step)
-        .where(c.run_id.in_(run_ids))
-        .order_by(c.key)
-    )
+def _latest(rows: list[tuple[Any, ...]]) -> defaultdict[str, dict[str, Metric]]:
     latest: defaultdict[str, dict[str, Metric]] = defaultdict(dict)
-    for run_id, key, value, timestamp, step in connection.execute(query):
+    for run_id, key, value, timestamp, step in rows:
         # NULL stands for NaN: SQLite cannot store NaN at all.
         latest[run_id][key] = Metric(key, math.nan if value is None else value, timestamp, step)
     return latest
 
 
-def _inputs(connection: Connection, run_ids: Sequence[str]) -> defaultdict[str, list[RunInput]]:
-    c = run_inputs.c
-    query = select(run_inputs).where(c.run_id.in_(run_ids)).order_by(c.id)
+def _inputs(rows: list[tuple[Any, ...]]) -> defaultdict[str, list[RunInput]]:
     inputs: defaultdict[str, list[RunInput]] = defaultdict(list)
-    for row in connection.execute(query):
-        inputs[row.run_id].append(
-            RunInput(
-                name=row.name,
-                digest=row.digest,
-                source_type=row.source_type,
-                source=row.source,
-                schema=row.schema,
-                profile=row.profile,
-                context=row.context,
-            )
-        )
+    for run_id, *fields in rows:
+        inputs[run_id].append(RunInput(*fields))
     return inputs
 
 
-def read_history(connection: Connection, run_id: str, key: str) -> MetricHistory:
-    """Every point of one series in (step, timestamp, insertion) order."""
-    # The hot read path (100,000 points for one plot): straight to the DBAPI cursor,
-    # since building SQLAlchemy rows measured slower than the query itself, and one
-    # C-level pass per column.
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        'SELECT step, "timestamp", value FROM metrics '
-        f'WHERE run_id = {marker} AND key = {marker} ORDER BY step, "timestamp", id'
-    )
-    with driver_cursor(connection, sql) as cursor:
-        cursor.execute(sql, (run_id, key))
-        rows = cursor.fetchall()
+def read_history(driver: Driver, run_id: str, key: str) -> MetricHistory:
+    """Every point of one series in (step, timestamp, logging) order."""
+    # The hot read path (100,000 points for one plot): one C-level pass per column.
+    rows = driver.rows(_HISTORY, (run_id, key))
     steps, timestamps, values = (list(map(itemgetter(i), rows)) for i in range(3))
     if None in values:  # NULL stands for NaN
         values = [math.nan if value is None else value for value in values]

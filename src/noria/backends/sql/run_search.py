@@ -6,12 +6,14 @@ Every value and every key is a bound parameter; only column and table names are 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -23,14 +25,16 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     func,
     literal,
     not_,
     or_,
     select,
 )
+from sqlalchemy.engine import Result
 
-from noria.backends.sql.tables import latest_metrics, params, run_tags, runs
+from noria.backends.sql.tables import metric_series, params, run_tags, runs
 from noria.domain.run_filter import (
     AllOf,
     AnyOf,
@@ -43,12 +47,12 @@ from noria.domain.run_filter import (
     parse_filter,
     parse_order_by,
 )
-from noria.domain.tracking import RunSearch
+from noria.domain.tracking import RunSearch, ViewType
 from noria.errors import InvalidArgument
 
 _r = runs.c
 _TABLES: dict[Entity, Table] = {
-    Entity.METRIC: latest_metrics,
+    Entity.METRIC: metric_series,
     Entity.PARAM: params,
     Entity.TAG: run_tags,
 }
@@ -82,7 +86,46 @@ _MAX_OFFSET = 2**53
 @dataclass(frozen=True, slots=True)
 class _Context:
     dialect: str  # "sqlite" or "postgresql": LIKE and text ordering differ
-    now: int  # ms; the duration of unfinished runs, pinned for all pages of a search
+
+
+class _Part(Enum):
+    """Which runs a statement reads, for a page ordered first by a metric."""
+
+    EVERY = "every"  # all matching runs, sorted
+    VALUED = "valued"  # those with a value of the metric, read off the (key, value) index
+    UNVALUED = "unvalued"  # the others (NaN, then no such metric), which sort after them
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What decides a search's SQL: all of it but the page and the pinned time."""
+
+    experiment_ids: tuple[str, ...]  # distinct, sorted
+    filter: str
+    order_by: tuple[str, ...]
+    view: ViewType
+    dialect: str
+
+    @classmethod
+    def of(cls, search: RunSearch, dialect: str) -> _Shape:
+        experiments = tuple(sorted(set(search.experiment_ids)))
+        return cls(experiments, search.filter, tuple(search.order_by), search.view, dialect)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    shape: _Shape
+    conjuncts: tuple[FilterExpr, ...]
+    order: tuple[OrderKey, ...]
+    walk: Comparison | None  # a required value comparison on the first order metric
+
+    @property
+    def context(self) -> _Context:
+        return _Context(self.shape.dialect)
+
+
+# "now" is bound at execution: the duration of unfinished runs, pinned for all pages.
+_NOW = bindparam("now", type_=BigInteger)
 
 
 def search_run_ids(
@@ -91,88 +134,133 @@ def search_run_ids(
     """One page of the ids of the runs ``search`` matches, in order, and the next page token.
 
     ``index_walk_from``: how many runs the searched experiments must hold before a page
-    ordered by a filtered metric is read off the metric index (see ``_walkable``).
+    ordered by a metric is read off the metric index (see ``_page_by_index``).
     """
-    conjuncts = _conjuncts(parse_filter(search.filter))
-    order = parse_order_by(search.order_by)
+    shape = _Shape.of(search, connection.dialect.name)
+    plan = _plan(shape)
     fingerprint = _fingerprint(search)
     offset, now = _read_token(search.page_token, fingerprint)
-    context = _Context(connection.dialect.name, now)
-    walk = _walkable(conjuncts, order)
-    if walk is not None and not _holds_many_runs(connection, search, index_walk_from):
-        walk = None
-    statement = _statement(search, conjuncts, order=order, context=context, walk=walk)
+    page = _Page(connection, shape, now)
     # One extra row tells whether another page exists without a COUNT.
-    rows = connection.execute(statement.limit(search.limit + 1).offset(offset)).scalars()
-    ids = [str(run_id) for run_id in rows]
+    wanted = search.limit + 1
+    by_metric = bool(plan.order) and plan.order[0].entity is Entity.METRIC
+    if by_metric and _holds_many_runs(connection, shape, index_walk_from):
+        ids = _page_by_index(page, plan, offset, wanted)
+    else:
+        ids = page.rows(_Part.EVERY, offset, wanted)
     if len(ids) <= search.limit:
         return ids, None
     return ids[: search.limit], _write_token(offset + search.limit, fingerprint, now)
 
 
-def _scope(search: RunSearch) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """Reads the runs of one part of a search, at one pinned time."""
+
+    connection: Connection
+    shape: _Shape
+    now: int
+
+    def rows(self, part: _Part, offset: int, count: int) -> list[str]:
+        statement = _statement(self.shape, part).limit(count).offset(offset)
+        return [str(run_id) for run_id in self._execute(statement).scalars()]
+
+    def count(self, part: _Part) -> int:
+        counted = select(func.count()).select_from(_statement(self.shape, part).subquery())
+        return int(self._execute(counted).scalar_one())
+
+    def _execute(self, statement: Select[Any]) -> Result[Any]:
+        return self.connection.execute(statement, {"now": self.now})
+
+
+def _page_by_index(page: _Page, plan: _Plan, offset: int, wanted: int) -> list[str]:
+    """A page ordered first by a metric, for experiments holding many runs.
+
+    The runs with a value of that metric come first in its order, so they are read off
+    the (key, value) index, stopping as soon as the page is full, instead of sorting
+    every run that matches. Only when they run out does the page go on with the runs
+    without a value (NaN, then none), in the order every other search uses. For small
+    experiments among many, walking the index would visit other experiments' runs, so
+    the caller only walks for experiments holding many runs.
+    """
+    ids = page.rows(_Part.VALUED, offset, wanted)
+    if len(ids) == wanted or plan.walk is not None:  # a comparison rules out the others
+        return ids
+    # This page holds the last valued runs, or there were none: the others start here.
+    skip = 0 if ids or offset == 0 else offset - page.count(_Part.VALUED)
+    return ids + page.rows(_Part.UNVALUED, skip, wanted - len(ids))
+
+
+def _scope(shape: _Shape) -> list[ColumnElement[bool]]:
     return [
-        _r.experiment_id.in_(sorted(set(search.experiment_ids))),
-        _r.lifecycle_stage.in_([stage.value for stage in search.view.stages()]),
+        _r.experiment_id.in_(shape.experiment_ids),
+        _r.lifecycle_stage.in_([stage.value for stage in shape.view.stages()]),
     ]
 
 
-def _holds_many_runs(connection: Connection, search: RunSearch, threshold: int) -> bool:
+def _holds_many_runs(connection: Connection, shape: _Shape, threshold: int) -> bool:
     """Whether the searched experiments hold over ``threshold`` runs; counts no further."""
     # experiment_id, not id: the (experiment_id, lifecycle_stage, …) index alone answers.
-    some = select(_r.experiment_id).where(*_scope(search)).limit(threshold + 1).subquery()
+    some = select(_r.experiment_id).where(*_scope(shape)).limit(threshold + 1).subquery()
     return int(connection.execute(select(func.count()).select_from(some)).scalar_one()) > threshold
 
 
-def _walkable(conjuncts: list[FilterExpr], order: Sequence[OrderKey]) -> Comparison | None:
-    """A required comparison on the metric the page is first ordered by, if any.
+# Parsing and building a statement cost about a millisecond, a tenth of a whole search
+# of 2,000 runs; a notebook or a UI asks the same search again and again.
+@functools.lru_cache(maxsize=256)
+def _plan(shape: _Shape) -> _Plan:
+    conjuncts = tuple(_conjuncts(parse_filter(shape.filter)))
+    order = tuple(parse_order_by(shape.order_by))
+    return _Plan(shape, conjuncts, order, _walkable(conjuncts, order))
 
-    The page can then be read in order off the (key, value) index, stopping at its
-    end, instead of sorting every run that matches. That wins for big experiments;
-    for small ones, among many, walking the index would visit other experiments'
-    runs, so the caller only walks for experiments holding many runs.
-    """
+
+def _walkable(conjuncts: Sequence[FilterExpr], order: Sequence[OrderKey]) -> Comparison | None:
+    """A required value comparison on the metric the page is first ordered by, if any:
+    it rules out NaN and missing values, so the index walk is the whole answer."""
     if not order or order[0].entity is not Entity.METRIC:
         return None
     for part in conjuncts:
         if (
             isinstance(part, Comparison)
             and (part.entity, part.key) == (Entity.METRIC, order[0].key)
-            and part.op in _COMPARE  # a value comparison, which rules out NaN and missing
+            and part.op in _COMPARE
         ):
             return part
     return None
 
 
-def _statement(
-    search: RunSearch,
-    conjuncts: list[FilterExpr],
-    *,
-    order: Sequence[OrderKey],
-    context: _Context,
-    walk: Comparison | None,
-) -> Select[tuple[str]]:
+@functools.lru_cache(maxsize=256)
+def _statement(shape: _Shape, part: _Part) -> Select[tuple[str]]:
+    plan = _plan(shape)
+    context = plan.context
     source: FromClause = runs
     terms: list[ColumnElement[Any]] = []
-    for index, key in enumerate(order):
+    # The VALUED part's join applies the walked comparison itself.
+    folded = plan.walk if part is _Part.VALUED else None
+    conditions = [_condition(node, context) for node in plan.conjuncts if node is not folded]
+    for index, key in enumerate(plan.order):
         if key.entity is Entity.ATTRIBUTE:
             terms += _attribute_order(key, context)
             continue
         table = _TABLES[key.entity].alias(f"order_{index}")
         joined = and_(table.c.run_id == _r.id, table.c.key == key.key)
-        if index == 0 and walk is not None:
-            source = source.join(table, and_(joined, _compare(table.c.value, walk, context)))
+        if index == 0 and part is _Part.VALUED:
+            valued: ColumnElement[bool] = table.c.value.is_not(None)
+            if plan.walk is not None:
+                valued = _compare(table.c.value, plan.walk, context)
+            source = source.join(table, and_(joined, valued))
         else:
             source = source.outerjoin(table, joined)
             terms.append(table.c.run_id.is_(None))  # runs without the key come last
             if key.entity is Entity.METRIC:
                 terms.append(table.c.value.is_(None))  # then NaN, stored as NULL
+            if index == 0 and part is _Part.UNVALUED:
+                conditions.append(table.c.value.is_(None))
         terms.append(_direction(table.c.value, key, context))
-    conditions = [_condition(part, context) for part in conjuncts if part is not walk]
     return (
         select(_r.id)
         .select_from(source)
-        .where(*_scope(search), *conditions)
+        .where(*_scope(shape), *conditions)
         .order_by(*terms, _r.start_time.desc(), _r.id.asc())
     )
 
@@ -219,8 +307,7 @@ def _condition(node: FilterExpr, context: _Context) -> ColumnElement[bool]:
 
 def _attribute(name: str, context: _Context) -> ColumnElement[Any]:
     if name == "duration":
-        now = literal(context.now, BigInteger)
-        return func.coalesce(_r.end_time, now) - _r.start_time
+        return func.coalesce(_r.end_time, _NOW) - _r.start_time
     return _COLUMNS[name]
 
 

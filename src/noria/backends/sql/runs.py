@@ -1,27 +1,32 @@
-"""Runs in SQL: create, update, soft delete, batched logging, search and metric history."""
+"""Runs in SQL: create, update, end, soft delete, batched logging, search, metric history.
+
+The statements of a run's life (create, log, end) run as plain SQL on the driver's
+cursor: see :mod:`noria.backends.sql.driver` for why.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from noria.backends.sql import metric_writes
 from noria.backends.sql.database import SqlDatabase
+from noria.backends.sql.driver import Driver
 from noria.backends.sql.experiments import check_stage, require_active_experiment
 from noria.backends.sql.run_loading import (
     MIN_HISTORY_POINTS,
     downsample,
+    find_run,
     load_runs,
     read_history,
     require_active_run,
-    run_info,
     run_not_found,
-    run_row,
 )
 from noria.backends.sql.run_search import search_run_ids
-from noria.backends.sql.tables import now_ms, run_tags, runs
+from noria.backends.sql.tables import now_ms
 from noria.domain.ids import new_id
 from noria.domain.paging import Page
 from noria.domain.tracking import (
@@ -41,8 +46,17 @@ from noria.domain.tracking import (
 )
 from noria.errors import InvalidArgument, NotFound
 
-_r = runs.c
 MAX_USER_LENGTH = 256
+_INSERT_RUN = (
+    "INSERT INTO runs (id, experiment_id, name, status, start_time, end_time, "
+    "lifecycle_stage, user_id, parent_id, deleted_time) "
+    "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL)"
+)
+_RUN_EXISTS = "SELECT 1 FROM runs WHERE id = ?"
+_DELETE_TAG = "DELETE FROM run_tags WHERE run_id = ? AND key = ?"
+_SET_STAGE = "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE id = ?"
+# Only these columns are ever updated; each statement sets the ones it is given.
+_UPDATABLE = ("status", "end_time", "name")
 
 
 def _check_name(name: str) -> str:
@@ -68,9 +82,28 @@ def _check_status(status: Any) -> RunStatus:
         raise InvalidArgument(f"Invalid run status {status!r}: use one of {choices}.") from None
 
 
-def _check_parent(connection: Connection, parent_id: str) -> None:
-    if connection.execute(select(_r.id).where(_r.id == parent_id)).first() is None:
-        raise NotFound(f"Parent run {parent_id!r} not found: check the parent run id.")
+def _checked_changes(
+    status: RunStatus | None, end_time: int | None, name: str | None
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if status is not None:
+        changes["status"] = _check_status(status)
+    if end_time is not None:
+        changes["end_time"] = _check_time(end_time, "end time")
+    if name is not None:
+        changes["name"] = _check_name(name)
+    return changes
+
+
+def _update(driver: Driver, info: RunInfo, changes: dict[str, Any]) -> RunInfo:
+    """Apply ``changes`` (RunInfo field names) to the run ``info`` describes; the new info."""
+    if not changes:
+        return info
+    columns = [column for column in _UPDATABLE if column in changes]
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    values = [getattr(changes[column], "value", changes[column]) for column in columns]
+    driver.run(f"UPDATE runs SET {assignments} WHERE id = ?", (*values, info.id))
+    return replace(info, **changes)
 
 
 class SqlRunRepo:
@@ -88,9 +121,8 @@ class SqlRunRepo:
         parent_id: str | None = None,
     ) -> Run:
         """A RUNNING run in an active experiment, with its tags."""
-        run_id = new_id()
         info = RunInfo(
-            id=run_id,
+            id=new_id(),
             experiment_id=experiment_id,
             name=_check_name(name),
             status=RunStatus.RUNNING,
@@ -100,28 +132,27 @@ class SqlRunRepo:
             user=check_value(user, "run", "user", MAX_USER_LENGTH),
             parent_id=parent_id,
         )
-        values = {
-            "id": run_id,
-            "experiment_id": experiment_id,
-            "name": info.name,
-            "status": info.status.value,
-            "start_time": info.start_time,
-            "end_time": None,
-            "lifecycle_stage": info.lifecycle_stage.value,
-            "user_id": info.user,
-            "parent_id": parent_id,
-            "deleted_time": None,
-        }
+        row = (
+            info.id,
+            experiment_id,
+            info.name,
+            info.status.value,
+            info.start_time,
+            info.lifecycle_stage.value,
+            info.user,
+            parent_id,
+        )
         checked_tags = metric_writes.check_tags(tags)
         self._db.ensure_ready()
 
         def work(connection: Connection) -> Run:
-            require_active_experiment(connection, experiment_id)
-            if parent_id is not None:
-                _check_parent(connection, parent_id)
-            connection.execute(insert(runs).values(values))
+            driver = Driver(connection)
+            require_active_experiment(driver, experiment_id)
+            if parent_id is not None and driver.first(_RUN_EXISTS, (parent_id,)) is None:
+                raise NotFound(f"Parent run {parent_id!r} not found: check the parent run id.")
+            driver.run(_INSERT_RUN, row)
             if checked_tags:
-                metric_writes.upsert_tags(connection, run_id, checked_tags)
+                metric_writes.upsert_tags(driver, info.id, checked_tags)
             # Everything about a new run is known here: no need to read it back.
             return Run(info=info, tags=dict(checked_tags))
 
@@ -129,7 +160,7 @@ class SqlRunRepo:
 
     def get_run(self, run_id: str) -> Run:
         self._db.ensure_ready()
-        found = self._db.read(lambda connection: load_runs(connection, [run_id]))
+        found = self._db.read(lambda connection: load_runs(Driver(connection), [run_id]))
         if not found:
             raise run_not_found(run_id)
         return found[0]
@@ -143,20 +174,33 @@ class SqlRunRepo:
         name: str | None = None,
     ) -> RunInfo:
         """Change what is given; the name lives in the run's column, not in a tag."""
-        values: dict[str, Any] = {}
-        if status is not None:
-            values["status"] = _check_status(status).value
-        if end_time is not None:
-            values["end_time"] = _check_time(end_time, "end time")
-        if name is not None:
-            values["name"] = _check_name(name)
+        changes = _checked_changes(status, end_time, name)
         self._db.ensure_ready()
 
         def work(connection: Connection) -> RunInfo:
-            require_active_run(connection, run_id)
-            if values:
-                connection.execute(update(runs).where(_r.id == run_id).values(values))
-            return run_info(run_row(connection, run_id))
+            driver = Driver(connection)
+            return _update(driver, require_active_run(driver, run_id), changes)
+
+        return self._db.write(work)
+
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+    ) -> RunInfo:
+        """Store the run's last metric points and set its final status, in one transaction."""
+        changes = _checked_changes(status, end_time, None)
+        batch = metric_writes.CheckedBatch(run_id, metric_writes.check_metrics(metrics))
+        self._db.ensure_ready()
+
+        def work(connection: Connection) -> RunInfo:
+            driver = Driver(connection)
+            info = require_active_run(driver, run_id)
+            metric_writes.write_batch(driver, batch)
+            return _update(driver, info, changes)
 
         return self._db.write(work)
 
@@ -166,14 +210,13 @@ class SqlRunRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> RunInfo:
-            row = run_row(connection, run_id)
-            if row.lifecycle_stage != target:
-                deleted_time = now_ms() if target is LifecycleStage.DELETED else None
-                statement = update(runs).where(_r.id == run_id)
-                connection.execute(
-                    statement.values(lifecycle_stage=target.value, deleted_time=deleted_time)
-                )
-            return run_info(run_row(connection, run_id))
+            driver = Driver(connection)
+            info = find_run(driver, run_id)
+            if info.lifecycle_stage is target:
+                return info
+            deleted_time = now_ms() if target is LifecycleStage.DELETED else None
+            driver.run(_SET_STAGE, (target.value, deleted_time, run_id))
+            return replace(info, lifecycle_stage=target)
 
         return self._db.write(work)
 
@@ -189,16 +232,22 @@ class SqlRunRepo:
         A param already logged with another value raises ``Conflict``."""
         batch = metric_writes.check_batch(run_id, metrics=metrics, params=params, tags=tags)
         self._db.ensure_ready()
-        self._db.write(lambda connection: metric_writes.write_batch(connection, batch))
+
+        def work(connection: Connection) -> None:
+            driver = Driver(connection)
+            require_active_run(driver, run_id)
+            metric_writes.write_batch(driver, batch)
+
+        self._db.write(work)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         check_key(key, "tag")
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
-            require_active_run(connection, run_id)
-            statement = delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key == key)
-            if connection.execute(statement).rowcount == 0:
+            driver = Driver(connection)
+            require_active_run(driver, run_id)
+            if driver.run(_DELETE_TAG, (run_id, key)) == 0:
                 raise NotFound(f"Run {run_id!r} has no tag {key!r}: nothing to delete.")
 
         self._db.write(work)
@@ -209,7 +258,7 @@ class SqlRunRepo:
 
         def work(connection: Connection) -> Page[Run]:
             run_ids, next_token = search_run_ids(connection, search)
-            return Page(load_runs(connection, run_ids), next_token)
+            return Page(load_runs(Driver(connection), run_ids), next_token)
 
         return self._db.read(work)
 
@@ -229,9 +278,10 @@ class SqlRunRepo:
         self._db.ensure_ready()
 
         def work(connection: Connection) -> MetricHistory:
-            if connection.execute(select(_r.id).where(_r.id == run_id)).first() is None:
+            driver = Driver(connection)
+            if driver.first(_RUN_EXISTS, (run_id,)) is None:
                 raise run_not_found(run_id)
-            return read_history(connection, run_id, key)
+            return read_history(driver, run_id, key)
 
         history = self._db.read(work)
         return history if max_points is None else downsample(history, max_points)

@@ -9,8 +9,12 @@ from sqlalchemy import Connection
 from noria.backends.sql import migrator
 from noria.backends.sql.audit import SqlAuditRepo
 from noria.backends.sql.database import SqlDatabase
+from noria.backends.sql.datasets import SqlDatasetRepo
 from noria.backends.sql.experiments import SqlExperimentRepo
 from noria.backends.sql.lineage import SqlLineageRepo
+from noria.backends.sql.registry_models import SqlRegisteredModelRepo
+from noria.backends.sql.registry_promotion import SqlPromotionRepo
+from noria.backends.sql.registry_versions import SqlModelVersionRepo
 from noria.backends.sql.run_data import SqlRunDataRepo
 from noria.backends.sql.runs import SqlRunRepo
 from noria.domain.schema import SchemaState, SchemaStatus
@@ -30,6 +34,10 @@ class SqlMetadataStore:
         self._experiments = SqlExperimentRepo(self._db)
         self._runs = SqlRunRepo(self._db)
         self._run_data = SqlRunDataRepo(self._db)
+        self._datasets = SqlDatasetRepo(self._db)
+        self._models = SqlRegisteredModelRepo(self._db)
+        self._model_versions = SqlModelVersionRepo(self._db)
+        self._promotion = SqlPromotionRepo(self._db)
 
     @property
     def uri(self) -> str:
@@ -55,6 +63,22 @@ class SqlMetadataStore:
     @property
     def run_data(self) -> SqlRunDataRepo:
         return self._run_data
+
+    @property
+    def datasets(self) -> SqlDatasetRepo:
+        return self._datasets
+
+    @property
+    def models(self) -> SqlRegisteredModelRepo:
+        return self._models
+
+    @property
+    def model_versions(self) -> SqlModelVersionRepo:
+        return self._model_versions
+
+    @property
+    def promotion(self) -> SqlPromotionRepo:
+        return self._promotion
 
     def schema_state(self) -> SchemaState:
         return self._db.read(migrator.schema_state)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Connection,
     Double,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -89,7 +89,8 @@ audit_events = Table(
     Index("ix_audit_events_action", "action", "seq"),
 )
 
-# -- tracking (migration 0003). Times here are integer milliseconds, as MLflow has them.
+# -- tracking (migrations 0003 and 0005). Times here are integer milliseconds, as MLflow
+# has them.
 
 ID_LENGTH = 32
 STAGE_LENGTH = 16
@@ -149,6 +150,10 @@ runs = Table(
     Index("ix_runs_parent_id", "parent_id"),
 )
 
+# Params, tags and metric series are read by (run_id, key): WITHOUT ROWID on SQLite
+# (migration 0005) stores each row in its primary key's B-tree, so a lookup is one
+# descent instead of an index entry and then a row, which made a filtered search of
+# 2,000 runs a third faster.
 params = Table(
     "params",
     metadata,
@@ -156,6 +161,7 @@ params = Table(
     Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
     Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
     PrimaryKeyConstraint("run_id", "key", name="pk_params"),
+    sqlite_with_rowid=False,
 )
 
 run_tags = Table(
@@ -165,35 +171,48 @@ run_tags = Table(
     Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
     Column("value", String(TAG_VALUE_LENGTH), nullable=False),
     PrimaryKeyConstraint("run_id", "key", name="pk_run_tags"),
+    sqlite_with_rowid=False,
 )
 
-# Full history, append-only. NaN is stored as value NULL with is_nan true, because
-# SQLite turns NaN into NULL anyway; ±inf are ordinary floats on both databases.
-metrics = Table(
-    "metrics",
+# One row per metric series (a run's key): its id, how many points it holds (which
+# numbers the next ones) and its latest point, the one with the greatest (step,
+# timestamp, value), NaN lowest. Search filters and sorts on the (key, value) index.
+# NaN is stored as value NULL, because SQLite turns NaN into NULL anyway; ±inf are
+# ordinary floats on both databases. The id comes from an identity on PostgreSQL; on
+# SQLite, which has none outside rowid tables, the writer (which holds the database's
+# only write lock) numbers new series itself.
+metric_series = Table(
+    "metric_series",
     metadata,
-    Column("id", SERIAL, primary_key=True, autoincrement=True),
+    Column("id", BigInteger, Identity(), nullable=False),
     Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
     Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
+    Column("points", BigInteger, nullable=False),
     Column("value", Double, nullable=True),
-    Column("is_nan", Boolean, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
-    Index("ix_metrics_series", "run_id", "key", "step", "timestamp"),
+    PrimaryKeyConstraint("run_id", "key", name="pk_metric_series"),
+    UniqueConstraint("id", name="uq_metric_series_id"),
+    Index("ix_metric_series_key_value", "key", "value"),
+    sqlite_with_rowid=False,
 )
 
-# One row per (run, key): the point with the greatest (step, timestamp, value).
-latest_metrics = Table(
-    "latest_metrics",
+# Every point, append-only, clustered by series and (step, timestamp): storing a point
+# is one B-tree insert (no rowid table beside an index on SQLite), and a history is one
+# ordered range read. ``seq`` numbers a series' points in the order they were logged,
+# which keeps equal (step, timestamp) points apart and in that order. No foreign key:
+# checking it cost a lookup per point (15% of a batch); the series row is written in the
+# same transaction, and a purge of runs must delete their points by series id itself.
+metric_points = Table(
+    "metric_points",
     metadata,
-    Column("run_id", String(ID_LENGTH), _run_fk(), nullable=False),
-    Column("key", String(TRACKING_KEY_LENGTH), nullable=False),
-    Column("value", Double, nullable=True),
-    Column("is_nan", Boolean, nullable=False),
+    Column("series_id", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
-    PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
-    Index("ix_latest_metrics_key_value", "key", "value"),
+    Column("seq", BigInteger, nullable=False),
+    Column("value", Double, nullable=True),
+    PrimaryKeyConstraint("series_id", "step", "timestamp", "seq", name="pk_metric_points"),
+    sqlite_with_rowid=False,
 )
 
 run_inputs = Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from noria.server.mlflow import artifacts, experiments, info, logged_models, runs
+from noria.server.mlflow import artifacts, experiments, info, logged_models, registry, runs
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 
@@ -19,7 +19,7 @@ def include_mlflow_routes(app: FastAPI) -> None:
     ``ajax-api``; only ``api`` appears in the OpenAPI document)."""
     for prefix in PREFIXES:
         documented = prefix == PREFIXES[0]
-        for module in (experiments, runs, logged_models):
+        for module in (experiments, runs, logged_models, registry):
             app.include_router(module.router, prefix=prefix, include_in_schema=documented)
     app.include_router(artifacts.router)
     app.include_router(info.router)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from noria.domain.tracking import MetricBatch
 from noria.errors import NotFound
 from noria.server.deps import ClientDep
-from noria.wire.metrics import LogBatchRequest, MetricHistoryBody
+from noria.wire.metrics import LogBatchRequest, MetricColumns, MetricHistoryBody
+from noria.wire.run_json import run_body_json, run_page_json
 from noria.wire.tracking import (
     CreateRunRequest,
+    EndRunRequest,
     LogInputsRequest,
     RunArtifactBody,
     RunArtifactList,
@@ -24,10 +28,18 @@ from noria.wire.tracking import (
 )
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
+M = TypeVar("M", bound=BaseModel)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-def create_run(body: CreateRunRequest, client: ClientDep) -> RunBody:
+def _json(content: bytes, status_code: int = status.HTTP_200_OK) -> Response:
+    """An answer already written as JSON. The run routes return these (declaring their
+    model for the docs) because FastAPI would otherwise validate the returned model
+    again, in a second trip through the thread pool for a sync route."""
+    return Response(content, status_code=status_code, media_type="application/json")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=RunBody)
+def create_run(body: CreateRunRequest, client: ClientDep) -> Response:
     run = client.metadata.runs.create_run(
         body.experiment_id,
         name=body.name,
@@ -36,20 +48,19 @@ def create_run(body: CreateRunRequest, client: ClientDep) -> RunBody:
         tags=body.domain_tags(),
         parent_id=body.parent_id,
     )
-    return RunBody.from_domain(run)
+    return _json(run_body_json(run), status.HTTP_201_CREATED)
 
 
-@router.post("/search")
-def search_runs(body: RunSearchBody, client: ClientDep) -> RunPage:
+@router.post("/search", response_model=RunPage)
+def search_runs(body: RunSearchBody, client: ClientDep) -> Response:
     """Runs of some experiments matching a filter, e.g. ``metrics.loss < 0.1``, in order."""
     page = client.metadata.runs.search_runs(body.to_domain())
-    runs = [RunBody.from_domain(run) for run in page.items]
-    return RunPage(runs=runs, next_page_token=page.next_page_token)
+    return _json(run_page_json(page.items, page.next_page_token))
 
 
-@router.get("/{run_id}")
-def get_run(run_id: str, client: ClientDep) -> RunBody:
-    return RunBody.from_domain(client.metadata.runs.get_run(run_id))
+@router.get("/{run_id}", response_model=RunBody)
+def get_run(run_id: str, client: ClientDep) -> Response:
+    return _json(run_body_json(client.metadata.runs.get_run(run_id)))
 
 
 @router.patch("/{run_id}")
@@ -66,14 +77,26 @@ def update_run(run_id: str, body: UpdateRunRequest, client: ClientDep) -> RunInf
     return RunInfoBody.from_domain(info)
 
 
-async def _batch_body(request: Request) -> LogBatchRequest:
-    """The body parsed and checked in one pass by pydantic's JSON reader, not ``json.loads``:
-    this is the hot path of remote logging (thousands of points per request)."""
-    try:
-        return LogBatchRequest.model_validate_json(await request.body())
-    except ValidationError as exc:
-        errors: list[Any] = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        raise RequestValidationError(errors) from None
+def _json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
+    """A dependency reading the body with pydantic's JSON parser in one pass, not through
+    ``json.loads`` and validation of the result: this is the hot path of remote logging
+    (thousands of points per request)."""
+
+    async def read(request: Request) -> M:
+        try:
+            return model.model_validate_json(await request.body())
+        except ValidationError as exc:
+            errors: list[Any] = [
+                {**error, "loc": ("body", *error["loc"])} for error in exc.errors()
+            ]
+            raise RequestValidationError(errors) from None
+
+    return read
+
+
+def _metric_batch(columns: MetricColumns) -> MetricBatch:
+    """The points as the columns they came in: no Metric object per point on the way."""
+    return MetricBatch(columns.keys, columns.values, columns.timestamps, columns.steps)
 
 
 def _inline_schema(node: Any, definitions: dict[str, Any]) -> Any:
@@ -87,20 +110,22 @@ def _inline_schema(node: Any, definitions: dict[str, Any]) -> Any:
     return {key: _inline_schema(value, definitions) for key, value in node.items()}
 
 
-def _batch_body_doc() -> dict[str, Any]:
-    """OpenAPI for a body FastAPI does not parse itself (see ``_batch_body``)."""
-    schema = LogBatchRequest.model_json_schema()
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a body FastAPI does not parse itself (see ``_json_body``)."""
+    schema = model.model_json_schema()
     schema = _inline_schema(schema, schema.pop("$defs", {}))
     content = {"application/json": {"schema": schema}}
     return {"requestBody": {"required": True, "content": content}}
 
 
 @router.post(
-    "/{run_id}/batch", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_batch_body_doc()
+    "/{run_id}/batch",
+    status_code=status.HTTP_204_NO_CONTENT,
+    openapi_extra=_body_doc(LogBatchRequest),
 )
 def log_batch(
     run_id: str,
-    body: Annotated[LogBatchRequest, Depends(_batch_body)],
+    body: Annotated[LogBatchRequest, Depends(_json_body(LogBatchRequest))],
     client: ClientDep,
 ) -> None:
     """Metrics (as columns), params and tags, stored all or nothing.
@@ -110,10 +135,24 @@ def log_batch(
     """
     client.metadata.runs.log_batch(
         run_id,
-        metrics=body.metrics.to_domain(),
+        metrics=_metric_batch(body.metrics),
         params=body.domain_params(),
         tags=body.domain_tags(),
     )
+
+
+@router.post("/{run_id}/end", response_model=RunInfoBody, openapi_extra=_body_doc(EndRunRequest))
+def end_run(
+    run_id: str,
+    body: Annotated[EndRunRequest, Depends(_json_body(EndRunRequest))],
+    client: ClientDep,
+) -> Response:
+    """The run's last metric points (as columns) and its final status, stored all or
+    nothing; how the SDK ends a run."""
+    info = client.metadata.runs.end_run(
+        run_id, status=body.status, end_time=body.end_time, metrics=_metric_batch(body.metrics)
+    )
+    return _json(RunInfoBody.from_domain(info).model_dump_json().encode())
 
 
 @router.delete("/{run_id}/tags/{key:path}", status_code=status.HTTP_204_NO_CONTENT)

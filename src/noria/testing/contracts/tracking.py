@@ -20,6 +20,7 @@ from noria.domain.tracking import (
     Experiment,
     LifecycleStage,
     Metric,
+    MetricBatch,
     Param,
     Run,
     RunArtifact,
@@ -195,6 +196,7 @@ class RunContract(TrackingBase):
         calls: list[Callable[[], object]] = [
             lambda: store.runs.get_run(unknown),
             lambda: store.runs.update_run(unknown, status=RunStatus.FINISHED),
+            lambda: store.runs.end_run(unknown, status=RunStatus.FINISHED, end_time=1),
             lambda: store.runs.set_run_stage(unknown, "deleted"),
             lambda: store.runs.log_batch(unknown, params=[Param("a", "1")]),
             lambda: store.runs.delete_tag(unknown, "a"),
@@ -221,6 +223,52 @@ class RunContract(TrackingBase):
         assert store.runs.get_run(run.id).info == renamed
         with pytest.raises(InvalidArgument):
             store.runs.update_run(run.id, name="x" * 501)
+
+    def test_end_run_stores_the_last_points_with_the_status(
+        self, store: MetadataStore, run: Run
+    ) -> None:
+        end = run.info.start_time + 9
+        points = [Metric("loss", 0.5, end, 1), Metric("loss", NAN, end, 2), Metric("acc", 1, end)]
+        info = store.runs.end_run(run.id, status=RunStatus.KILLED, end_time=end, metrics=points)
+        assert (info.status, info.end_time, info.name) == (RunStatus.KILLED, end, "r")
+        stored = store.runs.get_run(run.id)
+        assert stored.info == info
+        assert math.isnan(stored.metrics["loss"].value)
+        assert stored.metrics["acc"] == Metric("acc", 1.0, end, 0)
+        assert store.runs.metric_history(run.id, "loss").steps == [1, 2]
+        plain = store.runs.end_run(run.id, status=RunStatus.FINISHED, end_time=end + 1)
+        assert (plain.status, plain.end_time) == (RunStatus.FINISHED, end + 1)
+
+    def test_end_run_is_all_or_nothing(self, store: MetadataStore, run: Run) -> None:
+        bad = [Metric("ok", 1.0, 1), Metric("m", "x", 1)]  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="'m'"):
+            store.runs.end_run(run.id, status=RunStatus.FINISHED, end_time=5, metrics=bad)
+        with pytest.raises(InvalidArgument, match="'DONE'"):
+            store.runs.end_run(run.id, status="DONE", end_time=5)  # type: ignore[arg-type]
+        unchanged = store.runs.get_run(run.id)
+        assert (unchanged.info, unchanged.metrics) == (run.info, {})
+        store.runs.set_run_stage(run.id, "deleted")
+        with pytest.raises(InvalidArgument, match=run.id):
+            store.runs.end_run(run.id, status=RunStatus.FINISHED, end_time=5)
+        assert store.runs.get_run(run.id).info.status is RunStatus.RUNNING
+
+    def test_equal_points_keep_their_logging_order(self, store: MetadataStore, run: Run) -> None:
+        store.runs.log_batch(run.id, metrics=[Metric("e", 2.0, 7, 1), Metric("e", 1.0, 7, 1)])
+        store.runs.log_batch(run.id, metrics=[Metric("e", 2.0, 7, 1), Metric("e", 0.0, 6, 1)])
+        history = store.runs.metric_history(run.id, "e")
+        assert (history.timestamps, history.values) == ([6, 7, 7, 7], [0.0, 2.0, 1.0, 2.0])
+        assert store.runs.get_run(run.id).metrics["e"] == Metric("e", 2.0, 7, 1)
+
+    def test_metric_batches_as_columns(self, store: MetadataStore, run: Run) -> None:
+        columns = MetricBatch(["a", "b", "a"], [0.5, NAN, 2], [10, 11, 12], [0, 0, 1])
+        store.runs.log_batch(run.id, metrics=columns)
+        stored = store.runs.get_run(run.id).metrics
+        assert stored["a"] == Metric("a", 2.0, 12, 1)
+        assert math.isnan(stored["b"].value)
+        assert store.runs.metric_history(run.id, "a").values == [0.5, 2.0]
+        with pytest.raises(InvalidArgument, match="step"):
+            store.runs.log_batch(run.id, metrics=MetricBatch(["a"], [1.0], [1], [0.5]))  # type: ignore[list-item]
+        assert len(store.runs.metric_history(run.id, "a")) == 2
 
     def test_deleted_run_refuses_writes_until_restored(
         self, store: MetadataStore, run: Run

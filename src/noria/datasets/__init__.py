@@ -1,0 +1,1 @@
+"""Datasets: versioned snapshots, schemas, validation, profiles, drift tests and reports."""
