@@ -37,7 +37,9 @@ def test_experiments_create_list_delete_restore(home: Path) -> None:
 
 def test_runs_list_search_show_compare(home: Path) -> None:
     runs = noria(home, "runs", "list", "-e", "credit", "--json").json()["runs"]
-    assert [run["name"] for run in runs] == ["run2", "run1", "run0"]
+    # Newest first; runs started in the same millisecond tie and keep id order, as in MLflow.
+    newest_first = sorted(runs, key=lambda run: (-run["start_time"], run["id"]))
+    assert runs == newest_first and {run["name"] for run in runs} == {"run0", "run1", "run2"}
     found = noria(
         home,
         "runs",
