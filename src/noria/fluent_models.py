@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from noria.client import Client, default_client
+from noria.domain.logged_models import logged_model_id
 from noria.domain.registry import ModelVersion
 from noria.domain.uris import RunUri, parse_uri
-from noria.errors import InvalidArgument
+from noria.errors import InvalidArgument, Unsupported
 from noria.fluent import active_run
 
 if TYPE_CHECKING:
@@ -111,6 +112,12 @@ def model_directory(uri: str, *, client: Client | None = None) -> Path:
 
 
 def _run_uri(uri: str) -> RunUri:
+    if logged_model_id(uri) is not None:
+        raise Unsupported(
+            f"{uri!r} is a model logged by MLflow's client, in MLflow's format: load it "
+            "with mlflow.pyfunc.load_model, or log it with noria.log_model to serve it "
+            "with Noria."
+        )
     parsed = parse_uri(uri)
     if not isinstance(parsed, RunUri):
         raise InvalidArgument(

@@ -15,6 +15,7 @@ from noria.settings import Settings
 from noria.testing.contracts.artifacts import ArtifactStoreContract
 from noria.testing.contracts.blobs import BlobStoreContract
 from noria.testing.contracts.datasets import DatasetRepoContract
+from noria.testing.contracts.logged_models import LoggedModelContract
 from noria.testing.contracts.metadata import MetadataStoreContract
 from noria.testing.contracts.registry import RegistryContract
 from tests.conftest import RunningServer
@@ -64,3 +65,9 @@ class TestRemoteArtifactStore(ArtifactStoreContract):
     @pytest.fixture
     def blob_store(self, noria_server: RunningServer) -> BlobStore:
         return LocalBlobStore(noria_server.home / "artifacts")
+
+
+class TestRemoteLoggedModels(LoggedModelContract):
+    @pytest.fixture
+    def store(self, remote_client: Client) -> MetadataStore:
+        return remote_client.metadata

@@ -10,6 +10,7 @@ import pytest
 from noria.backends.sql.store import SqlMetadataStore
 from noria.ports.metadata import MetadataStore
 from noria.testing.contracts.datasets import DatasetRepoContract
+from noria.testing.contracts.logged_models import LoggedModelContract
 from noria.testing.contracts.metadata import MetadataStoreContract
 from noria.testing.contracts.registry import RegistryContract
 from noria.testing.contracts.tracking import TrackingContract
@@ -40,4 +41,8 @@ class TestSqlDatasets(DatasetRepoContract):
 
 
 class TestSqlRegistry(RegistryContract):
+    pass
+
+
+class TestSqlLoggedModels(LoggedModelContract):
     pass

@@ -1,13 +1,13 @@
-"""MLflow's registry client calls against a real `noria server`, with Noria's SDK beside it.
-
-(``mlflow.<flavor>.log_model`` goes through MLflow 3's logged-model routes, which Noria
-does not serve yet; the registry calls themselves are covered here.)
-"""
+"""MLflow's registry client calls against a real `noria server`, with Noria's SDK beside it:
+the registry routes, and MLflow 3's ``log_model`` → register → alias → ``pyfunc.load_model``
+through the logged-model routes."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from noria.client import Client
@@ -66,3 +66,63 @@ def test_registry_workflow_reads_back_both_ways(
     with pytest.raises(Exception) as gone:
         mlflow.client.get_registered_model(name)
     assert error_code(gone.value) == "RESOURCE_DOES_NOT_EXIST"
+
+
+# MLflow's own import and save warnings; nothing Noria does.
+MLFLOW_NOISE = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+
+
+@MLFLOW_NOISE
+def test_mlflow3_log_model_register_alias_and_load(mlflow: Mlflow, noria: Client) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = load_iris(return_X_y=True)
+    classifier = LogisticRegression(max_iter=300).fit(features, labels)
+    name = unique("mlflow3-model")
+    with mlflow.module.start_run() as active:
+        mlflow.module.log_metric("accuracy", 0.97)
+        logged = importlib.import_module("mlflow.sklearn").log_model(
+            classifier, name="model", registered_model_name=name
+        )
+    assert str(logged.registered_model_version) == "1"
+    mlflow.client.set_registered_model_alias(name, "champion", "1")
+
+    served = importlib.import_module("mlflow.pyfunc").load_model(f"models:/{name}@champion")
+    np.testing.assert_array_equal(served.predict(features[:10]), classifier.predict(features[:10]))
+    by_run = importlib.import_module("mlflow.pyfunc").load_model(
+        f"runs:/{active.info.run_id}/model"
+    )
+    np.testing.assert_array_equal(by_run.predict(features[:5]), classifier.predict(features[:5]))
+    by_id = importlib.import_module("mlflow.pyfunc").load_model(f"models:/{logged.model_id}")
+    np.testing.assert_array_equal(by_id.predict(features[:5]), classifier.predict(features[:5]))
+
+    found = mlflow.client.get_logged_model(logged.model_id)
+    assert (found.status.name, found.source_run_id) == ("READY", active.info.run_id)
+    version = noria.registry.resolve(f"models:/{name}@champion")
+    assert version.source == f"models:/{logged.model_id}" and version.run_id == active.info.run_id
+    assert version.metrics == {"accuracy": 0.97} and len(version.digest) == 64
+    files = {item.path for item in noria.metadata.logged_models.list_files(logged.model_id)}
+    assert "MLmodel" in files and "requirements.txt" in files
+
+
+@MLFLOW_NOISE
+def test_mlflow3_logged_model_without_a_run_and_bad_filters(mlflow: Mlflow) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    regressor = LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+    mlflow.module.set_experiment(unique("mlflow3-no-run"))
+    logged = importlib.import_module("mlflow.sklearn").log_model(regressor, name="line")
+    assert not mlflow.client.get_logged_model(logged.model_id).source_run_id  # proto: ""
+    loaded = importlib.import_module("mlflow.pyfunc").load_model(logged.model_uri)
+    np.testing.assert_allclose(loaded.predict([[3.0]]), [7.0])
+    experiment = mlflow.client.get_logged_model(logged.model_id).experiment_id
+    assert [m.model_id for m in mlflow.module.search_logged_models(
+        experiment_ids=[experiment], filter_string="name = 'line'", output_format="list"
+    )] == [logged.model_id]  # fmt: skip
+    with pytest.raises(Exception) as unsupported:
+        mlflow.module.search_logged_models(
+            experiment_ids=[experiment], filter_string="metrics.rmse < 1", output_format="list"
+        )
+    assert error_code(unsupported.value) == "INVALID_PARAMETER_VALUE"
+    assert "metrics.rmse < 1" in str(unsupported.value)

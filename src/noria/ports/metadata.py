@@ -11,6 +11,7 @@ from noria.domain.lineage import Direction, LineageEdge, LineageStep
 from noria.domain.paging import Page
 from noria.domain.schema import SchemaState
 from noria.ports.datasets import DatasetRepo
+from noria.ports.logged_models import LoggedModelRepo
 from noria.ports.registry import ModelVersionRepo, PromotionRepo, RegisteredModelRepo
 from noria.ports.tracking import ExperimentRepo, RunDataRepo, RunRepo
 
@@ -81,6 +82,11 @@ class MetadataStore(Protocol):
 
     @property
     def promotion(self) -> PromotionRepo: ...
+
+    @property
+    def logged_models(self) -> LoggedModelRepo:
+        """MLflow 3 logged models, kept for MLflow clients (Noria's models are run files)."""
+        ...
 
     def initialize(self) -> SchemaState: ...
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from noria.audit import AuditLog
 from noria.domain.audit import AuditEvent, AuditQuery
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.lineage import Relation
+from noria.domain.logged_models import logged_model_id
 from noria.domain.paging import Page
 from noria.domain.registry import (
     ApprovalPolicy,
@@ -25,6 +27,7 @@ from noria.domain.registry import (
     RegisteredModel,
     check_model_name,
 )
+from noria.domain.tracking import RunArtifact
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, RunUri, parse_uri
 from noria.errors import InvalidArgument, NotFound
 from noria.lineage import LineageService
@@ -100,12 +103,18 @@ class ModelRegistry:
         check_model_name(name)
         parsed = parse_uri(source) if source.startswith("runs:") else None
         run_id = parsed.run_id if isinstance(parsed, RunUri) else None
-        metrics: dict[str, float] = {}
         digest = ""
         if isinstance(parsed, RunUri):
-            run = self._store.runs.get_run(parsed.run_id)
+            files = self._store.run_data.list_artifacts(parsed.run_id, parsed.path)
+            digest = _files_digest(files, parsed.path, f"Run {parsed.run_id}")
+        elif (model_id := logged_model_id(source)) is not None:
+            run_id = self._store.logged_models.get(model_id).source_run_id
+            files = self._store.logged_models.list_files(model_id)
+            digest = _files_digest(files, "", f"Logged model {model_id}")
+        metrics: dict[str, float] = {}
+        if run_id is not None:
+            run = self._store.runs.get_run(run_id)
             metrics = {key: metric.value for key, metric in run.metrics.items()}
-            digest = self._files_digest(parsed)
         try:
             self._store.models.get_model(name)
         except NotFound:
@@ -133,21 +142,6 @@ class ModelRegistry:
                 EntityRef(EntityKind.RUN, run_id), Relation.PRODUCED, version.entity()
             )
         return version
-
-    def _files_digest(self, uri: RunUri) -> str:
-        """One digest for the files under the run path (their paths and digests)."""
-        prefix = f"{uri.path}/" if uri.path else ""
-        files = [
-            (artifact.path[len(prefix) :], artifact.digest)
-            for artifact in self._store.run_data.list_artifacts(uri.run_id, prefix)
-        ]
-        if not files:
-            raise NotFound(
-                f"Run {uri.run_id} has no files under {uri.path!r}: log the model first "
-                "(noria.log_model) or check the path."
-            )
-        canonical = json.dumps(sorted(files), separators=(",", ":")).encode()
-        return hashlib.sha256(canonical).hexdigest()
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self._store.model_versions.get_version(name, version)
@@ -251,3 +245,16 @@ def _policy(policy: ApprovalPolicy) -> dict[str, object]:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _files_digest(files: Sequence[RunArtifact], folder: str, owner: str) -> str:
+    """One digest for the model's files (their paths inside it and their digests)."""
+    prefix = f"{folder}/" if folder else ""
+    entries = [(item.path[len(prefix) :], item.digest) for item in files]
+    if not entries:
+        raise NotFound(
+            f"{owner} has no files under {folder!r}: log the model first "
+            "(noria.log_model) or check the path."
+        )
+    canonical = json.dumps(sorted(entries), separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()

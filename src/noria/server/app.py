@@ -19,6 +19,7 @@ from noria.server.routers import (
     datasets,
     experiments,
     lineage,
+    logged_models,
     models,
     runs,
     system,
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         runs,
         datasets,
         models,
+        logged_models,
     ):
         app.include_router(module.router)
     include_mlflow_routes(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from noria.backends.http.datasets import HttpDatasetRepo
+from noria.backends.http.logged_models import HttpLoggedModelRepo
 from noria.backends.http.registry import (
     HttpModelVersionRepo,
     HttpPromotionRepo,
@@ -93,6 +94,7 @@ class HttpMetadataStore:
         self._models = HttpRegisteredModelRepo(transport)
         self._model_versions = HttpModelVersionRepo(transport)
         self._promotion = HttpPromotionRepo(transport)
+        self._logged_models = HttpLoggedModelRepo(transport)
 
     @property
     def uri(self) -> str:
@@ -133,6 +135,10 @@ class HttpMetadataStore:
     @property
     def promotion(self) -> HttpPromotionRepo:
         return self._promotion
+
+    @property
+    def logged_models(self) -> HttpLoggedModelRepo:
+        return self._logged_models
 
     def schema_state(self) -> SchemaState:
         version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))

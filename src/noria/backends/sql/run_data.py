@@ -60,7 +60,7 @@ def check_artifact_path(path: str) -> str:
     return path
 
 
-def _check_artifact(item: RunArtifact) -> dict[str, Any]:
+def check_artifact_row(item: RunArtifact) -> dict[str, Any]:
     path = check_artifact_path(item.path)
     size = item.size
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
@@ -76,7 +76,7 @@ def _check_artifact(item: RunArtifact) -> dict[str, Any]:
     return {"path": path, "digest": digest, "size": size, "media_type": item.media_type}
 
 
-def _artifact(row: Row[Any]) -> RunArtifact:
+def artifact_from_row(row: Row[Any]) -> RunArtifact:
     return RunArtifact(path=row.path, digest=row.digest, size=row.size, media_type=row.media_type)
 
 
@@ -105,7 +105,7 @@ class SqlRunDataRepo:
         """Upsert by path: a file logged again at the same path replaces the entry."""
         # Last one wins for a path given twice; PostgreSQL refuses one upsert touching
         # the same row twice.
-        by_path = {row["path"]: row for row in map(_check_artifact, artifacts)}
+        by_path = {row["path"]: row for row in map(check_artifact_row, artifacts)}
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
@@ -132,7 +132,7 @@ class SqlRunDataRepo:
         def work(connection: Connection) -> list[RunArtifact]:
             find_run(Driver(connection), run_id)
             # Sorted here: PostgreSQL's collation may order paths unlike SQLite's bytes.
-            return sorted(map(_artifact, connection.execute(query)), key=lambda a: a.path)
+            return sorted(map(artifact_from_row, connection.execute(query)), key=lambda a: a.path)
 
         return self._db.read(work)
 
@@ -144,6 +144,6 @@ class SqlRunDataRepo:
         def work(connection: Connection) -> RunArtifact | None:
             find_run(Driver(connection), run_id)
             row = connection.execute(query).first()
-            return None if row is None else _artifact(row)
+            return None if row is None else artifact_from_row(row)
 
         return self._db.read(work)

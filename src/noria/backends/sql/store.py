@@ -12,6 +12,7 @@ from noria.backends.sql.database import SqlDatabase
 from noria.backends.sql.datasets import SqlDatasetRepo
 from noria.backends.sql.experiments import SqlExperimentRepo
 from noria.backends.sql.lineage import SqlLineageRepo
+from noria.backends.sql.logged_models import SqlLoggedModelRepo
 from noria.backends.sql.registry_models import SqlRegisteredModelRepo
 from noria.backends.sql.registry_promotion import SqlPromotionRepo
 from noria.backends.sql.registry_versions import SqlModelVersionRepo
@@ -38,6 +39,7 @@ class SqlMetadataStore:
         self._models = SqlRegisteredModelRepo(self._db)
         self._model_versions = SqlModelVersionRepo(self._db)
         self._promotion = SqlPromotionRepo(self._db)
+        self._logged_models = SqlLoggedModelRepo(self._db)
 
     @property
     def uri(self) -> str:
@@ -79,6 +81,10 @@ class SqlMetadataStore:
     @property
     def promotion(self) -> SqlPromotionRepo:
         return self._promotion
+
+    @property
+    def logged_models(self) -> SqlLoggedModelRepo:
+        return self._logged_models
 
     def schema_state(self) -> SchemaState:
         return self._db.read(migrator.schema_state)

@@ -1,9 +1,10 @@
 """MLflow's proxied artifact endpoints (``/api/2.0/mlflow-artifacts/artifacts``).
 
-A run's ``artifact_uri`` is ``mlflow-artifacts:/<experiment>/<run>/artifacts``, so the
-client uploads to ``<experiment>/<run>/artifacts/<path>``. The bytes go to Noria's
-content-addressed store and the path to the run's artifact list, where Noria's SDK
-sees them too; reads are streamed and verified against the digest.
+A run's ``artifact_uri`` is ``mlflow-artifacts:/<experiment>/<run>/artifacts`` and an
+MLflow 3 logged model's is ``mlflow-artifacts:/<experiment>/models/<model>/artifacts``.
+The bytes go to Noria's content-addressed store and the path to the run's (or model's)
+file list, where Noria's SDK sees them too; reads are streamed and verified against
+the digest.
 """
 
 from __future__ import annotations
@@ -25,34 +26,65 @@ from noria.server.streams import iter_file, spool_body
 
 router = APIRouter(prefix="/api/2.0/mlflow-artifacts/artifacts", tags=["mlflow"])
 
-_ACCEPTED = "<experiment_id>/<run_id>/artifacts[/<path>]"
+_ACCEPTED = (
+    "<experiment_id>/<run_id>/artifacts[/<path>] or "
+    "<experiment_id>/models/<model_id>/artifacts[/<path>]"
+)
 
 
 @dataclass(frozen=True, slots=True)
-class RunPath:
-    """A path under a run's artifact root: ``<experiment>/<run>/artifacts/<relative>``."""
+class ArtifactPath:
+    """A path under a run's or a logged model's artifact root."""
 
     experiment_id: str
-    run_id: str
+    owner_id: str  # a run id, or a logged model id when ``model`` is set
     relative: str  # '' for the root
+    model: bool = False
+
+    def describe(self) -> str:
+        return f"{'Logged model' if self.model else 'Run'} {self.owner_id!r}"
+
+    def list_files(self, client: Client) -> list[RunArtifact]:
+        if self.model:
+            return client.metadata.logged_models.list_files(self.owner_id, self.relative)
+        return client.metadata.run_data.list_artifacts(self.owner_id, self.relative)
+
+    def find_file(self, client: Client) -> RunArtifact | None:
+        if self.model:
+            return client.metadata.logged_models.find_file(self.owner_id, self.relative)
+        return client.metadata.run_data.find_artifact(self.owner_id, self.relative)
+
+    def record_file(self, client: Client, entry: RunArtifact) -> None:
+        if self.model:
+            client.metadata.logged_models.record_files(self.owner_id, [entry])
+        else:
+            client.metadata.run_data.record_artifacts(self.owner_id, [entry])
 
 
-def locate(path: str, client: Client) -> RunPath:
-    """Parse ``path`` and check that the run exists in that experiment."""
-    parts = path.strip("/").split("/", 3)
-    if len(parts) < 3 or parts[2] != "artifacts" or not parts[0] or not parts[1]:
+def locate(path: str, client: Client) -> ArtifactPath:
+    """Parse ``path`` and check that its run (or model) exists in that experiment."""
+    parts = path.strip("/").split("/")
+    model = len(parts) >= 4 and parts[1] == "models" and parts[3] == "artifacts"
+    root = 4 if model else 3
+    if len(parts) < root or parts[root - 1] != "artifacts" or not all(parts[: root - 1]):
         raise InvalidArgument(
-            f"Artifact path {path!r} is not under a run: Noria serves MLflow artifacts at "
-            f"{_ACCEPTED}, as in a run's artifact_uri."
+            f"Artifact path {path!r} is not under a run or a logged model: Noria serves "
+            f"MLflow artifacts at {_ACCEPTED}, as in their artifact_uri."
         )
-    relative = check_tree_path(parts[3]) if len(parts) == 4 and parts[3] else ""
-    run = client.metadata.runs.get_run(parts[1])
-    if run.info.experiment_id != parts[0]:
+    rest = "/".join(parts[root:])
+    relative = check_tree_path(rest) if rest else ""
+    owner_id = parts[root - 2]
+    if model:
+        experiment_id = client.metadata.logged_models.get(owner_id).experiment_id
+    else:
+        experiment_id = client.metadata.runs.get_run(owner_id).info.experiment_id
+    where = ArtifactPath(parts[0], owner_id, relative, model)
+    if experiment_id != parts[0]:
         raise NotFound(
-            f"Run {parts[1]!r} is not in experiment {parts[0]!r} (it is in "
-            f"{run.info.experiment_id!r}); use the run's artifact_uri."
+            f"{where.describe()} is not in experiment {parts[0]!r} (it is in "
+            f"{experiment_id!r}); use its artifact_uri."
         )
-    return RunPath(parts[0], parts[1], relative)
+    return where
 
 
 @router.get("")
@@ -62,7 +94,7 @@ def list_artifacts(client: ClientDep, path: str = "") -> dict[str, Any]:
     prefix = f"{where.relative}/" if where.relative else ""
     files: list[dict[str, Any]] = []
     folders: set[str] = set()
-    for artifact in client.metadata.run_data.list_artifacts(where.run_id, where.relative):
+    for artifact in where.list_files(client):
         if not artifact.path.startswith(prefix):
             continue  # the port promises files under the folder; a file path lists empty
         name, slash, _ = artifact.path[len(prefix) :].partition("/")
@@ -91,17 +123,16 @@ async def upload_artifact(path: str, request: Request, client: ClientDep) -> dic
 @router.get("/{path:path}")
 def download_artifact(path: str, client: ClientDep) -> StreamingResponse:
     where = locate(path, client)
-    found = client.metadata.run_data.find_artifact(where.run_id, where.relative)
+    found = where.find_file(client)
     if found is None:
         raise NotFound(
-            f"Run {where.run_id!r} has no artifact {where.relative!r}; list the run's "
-            "artifacts to see what it has."
+            f"{where.describe()} has no artifact {where.relative!r}; list its artifacts to "
+            "see what it has."
         )
     source = client.artifacts.open(Digest.parse(found.digest))
     return StreamingResponse(iter_file(source), media_type=found.media_type)
 
 
-def _store(client: Client, where: RunPath, body: BinaryIO, media_type: str) -> None:
+def _store(client: Client, where: ArtifactPath, body: BinaryIO, media_type: str) -> None:
     ref = client.artifacts.put_stream(body, media_type=media_type)
-    entry = RunArtifact(where.relative, str(ref.digest), ref.size, media_type)
-    client.metadata.run_data.record_artifacts(where.run_id, [entry])
+    where.record_file(client, RunArtifact(where.relative, str(ref.digest), ref.size, media_type))

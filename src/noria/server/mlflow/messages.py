@@ -145,3 +145,31 @@ class SearchLoggedModels(Message):
     filter: str = ""
     max_results: int | None = None
     page_token: str | None = None
+    order_by: list[dict[str, object]] = []
+
+
+class CreateLoggedModel(Message):
+    experiment_id: str
+    name: str = ""
+    model_type: str = ""
+    source_run_id: str = ""
+    params: list[KeyValue] = []
+    tags: list[KeyValue] = []
+
+
+class FinalizeLoggedModel(Message):
+    status: str | int
+
+
+class LoggedModelEntries(Message):
+    tags: list[KeyValue] = []
+    params: list[KeyValue] = []
+
+
+class ModelOutput(Message):
+    model_id: str
+    step: int = 0
+
+
+class LogOutputs(RunRef):
+    models: list[ModelOutput] = []

@@ -236,3 +236,20 @@ def page_json(field: str, items: Sequence[dict[str, Any]], token: str | None) ->
     if token:
         body["next_page_token"] = token
     return body
+
+
+# MLflow 3's client adds this to every model search to hide prompts; Noria has none.
+_NOT_A_PROMPT = re.compile(
+    r"""^\s*tags?\.`?mlflow\.prompt\.is_prompt`?\s*!=\s*'true'\s*$""", re.IGNORECASE
+)
+
+
+def filter_conditions(text: str) -> list[str]:
+    """The ``AND``-joined conditions of a registry filter, without MLflow's prompt guard."""
+    parts = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE)
+    return [part for part in parts if part and not _NOT_A_PROMPT.fullmatch(part)]
+
+
+def unquote(text: str) -> str:
+    """A single-quoted filter literal's text: ``''`` stands for one quote."""
+    return text.replace("''", "'")

@@ -14,19 +14,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from noria.client import Client
+from noria.domain.logged_models import logged_model_id
 from noria.domain.registry import ModelVersion, RegisteredModel
 from noria.domain.uris import RunUri, parse_uri
 from noria.errors import InvalidArgument
 from noria.server.deps import ClientDep
 from noria.server.mlflow import protocol
+from noria.server.mlflow.logged_models import model_artifact_uri
 from noria.server.mlflow.messages import Message
 
 router = APIRouter(tags=["mlflow"])
 _NAME_FILTER = re.compile(r"""^\s*name\s*(=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$""", re.IGNORECASE)
-# MLflow 3's client adds this to every model search to hide prompts; Noria has none.
-_NOT_A_PROMPT = re.compile(
-    r"""^\s*tags?\.`?mlflow\.prompt\.is_prompt`?\s*!=\s*'true'\s*$""", re.IGNORECASE
-)
 _VERSION_FILTER = re.compile(r"""^\s*(name|run_id)\s*=\s*'((?:[^']|'')*)'\s*$""", re.IGNORECASE)
 
 
@@ -133,10 +131,6 @@ def _model_body(client: Client, name: str) -> dict[str, Any]:
     return {"registered_model": model_json(model, latest)}
 
 
-def _unquote(text: str) -> str:
-    return text.replace("''", "'")
-
-
 # -- registered models -------------------------------------------------------------------
 
 
@@ -192,21 +186,16 @@ def search_registered_models(body: SearchModels, client: ClientDep) -> dict[str,
     return _search_models(client, body)
 
 
-def _conditions(text: str) -> list[str]:
-    parts = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE)
-    return [part for part in parts if part and not _NOT_A_PROMPT.fullmatch(part)]
-
-
 def _search_models(client: Client, body: SearchModels) -> dict[str, Any]:
     name_like = None
-    for part in _conditions(body.filter):
+    for part in protocol.filter_conditions(body.filter):
         match = _NAME_FILTER.fullmatch(part)
         if match is None or name_like is not None:
             raise InvalidArgument(
                 f"Unsupported registered-model filter {body.filter!r}: use one condition, "
                 "name = 'x' or name LIKE '%x%'."
             )
-        name_like = _unquote(match.group(2))
+        name_like = protocol.unquote(match.group(2))
     page = client.registry.search_models(
         name_like=name_like, limit=protocol.page_size(body.max_results, 100),
         page_token=body.page_token,
@@ -309,14 +298,14 @@ def search_model_versions(body: SearchModels, client: ClientDep) -> dict[str, An
 
 def _search_versions(client: Client, body: SearchModels) -> dict[str, Any]:
     conditions: dict[str, str] = {}
-    for part in _conditions(body.filter):
+    for part in protocol.filter_conditions(body.filter):
         match = _VERSION_FILTER.fullmatch(part)
         if match is None:
             raise InvalidArgument(
                 f"Unsupported model-version filter {body.filter!r}: use name = 'x' and/or "
                 "run_id = '…'."
             )
-        conditions[match.group(1).lower()] = _unquote(match.group(2))
+        conditions[match.group(1).lower()] = protocol.unquote(match.group(2))
     page = client.metadata.model_versions.search_versions(
         name=conditions.get("name"), run_id=conditions.get("run_id"),
         limit=protocol.page_size(body.max_results, 100), page_token=body.page_token,
@@ -329,10 +318,16 @@ def _search_versions(client: Client, body: SearchModels) -> dict[str, Any]:
 def get_model_version_download_uri(
     client: ClientDep, name: Annotated[str, Query()], version: Annotated[int, Query()]
 ) -> dict[str, Any]:
-    found = client.registry.get_version(name, version)
-    parsed = parse_uri(found.source) if found.source.startswith("runs:") else None
+    return {"artifact_uri": _storage_location(client, client.registry.get_version(name, version))}
+
+
+def _storage_location(client: Client, version: ModelVersion) -> str:
+    """Where MLflow's client downloads the version's files from."""
+    if (model_id := logged_model_id(version.source)) is not None:
+        return model_artifact_uri(client.metadata.logged_models.get(model_id, allow_deleted=True))
+    parsed = parse_uri(version.source) if version.source.startswith("runs:") else None
     if isinstance(parsed, RunUri):
         run = client.metadata.runs.get_run(parsed.run_id)
         base = protocol.run_artifact_uri(run.info.experiment_id, run.info.id)
-        return {"artifact_uri": f"{base}/{parsed.path}".rstrip("/")}
-    return {"artifact_uri": found.source}
+        return f"{base}/{parsed.path}".rstrip("/")
+    return version.source

@@ -15,7 +15,7 @@ from noria.domain.tracking import (
 )
 from noria.errors import InvalidArgument
 from noria.server.deps import ClientDep
-from noria.server.mlflow import messages, protocol
+from noria.server.mlflow import logged_models, messages, protocol
 
 router = APIRouter(tags=["mlflow"])
 
@@ -143,9 +143,9 @@ def log_inputs(body: messages.LogInputs, client: ClientDep) -> dict[str, Any]:
 
 
 @router.post("/runs/outputs")
-def log_outputs(body: messages.RunRef, client: ClientDep) -> dict[str, Any]:
-    """Accepted and ignored until Noria's model registry records logged models."""
-    client.metadata.runs.get_run(body.id)
+def log_outputs(body: messages.LogOutputs, client: ClientDep) -> dict[str, Any]:
+    """Checked, not stored: a logged model already names its source run."""
+    logged_models.check_outputs(client, body)
     return {}
 
 
