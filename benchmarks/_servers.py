@@ -46,7 +46,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) ->
     raise RuntimeError(f"server at {url} did not become healthy in {timeout:.0f} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the server's own process group (it may have forked workers), then wait."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -72,7 +72,7 @@ def _serve(command: list[str], port: int, log: Path, env: dict[str, str]) -> Ite
             _wait_healthy(url, process, timeout=180)
             yield url
         finally:
-            _stop(process)
+            stop_process(process)
 
 
 def _environment() -> dict[str, str]:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from noria.fluent_evaluation import evaluate, evaluate_with_gate
     from noria.fluent_models import load_model, log_model, register_model, set_alias
+    from noria.pipelines import pipeline, step
     from noria.settings import Settings
 
 _LAZY = {
@@ -71,6 +72,8 @@ _LAZY = {
     "set_alias": "noria.fluent_models",
     "evaluate": "noria.fluent_evaluation",
     "evaluate_with_gate": "noria.fluent_evaluation",
+    "step": "noria.pipelines",
+    "pipeline": "noria.pipelines",
 }
 
 __all__ = [
@@ -101,6 +104,7 @@ __all__ = [
     "log_params",
     "log_text",
     "parse_uri",
+    "pipeline",
     "register_model",
     "search_runs",
     "set_alias",
@@ -108,6 +112,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
 ]
 
 

@@ -23,6 +23,7 @@ from noria.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from noria.datasets.service import DatasetService
+    from noria.deployments.service import DeploymentService
     from noria.registry.service import ModelRegistry
     from noria.tracking import Tracker
 
@@ -66,7 +67,23 @@ class Client:
         """Registered models, versions, aliases and approvals; every change audited."""
         from noria.registry.service import ModelRegistry
 
-        return ModelRegistry(self.metadata, self.lineage, self.audit, user=self.settings.user)
+        return ModelRegistry(
+            self.metadata,
+            self.lineage,
+            self.audit,
+            user=self.settings.user,
+            # A lambda, not the bound method: deployments are built from the registry.
+            versions_in_use=lambda name: self.deployments.versions_in_use(name),  # noqa: PLW0108
+        )
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        """Deployments: routes, canary and shadow traffic, promotion and rollback; audited."""
+        from noria.deployments.service import DeploymentService
+
+        return DeploymentService(
+            self.metadata, self.registry, self.lineage, self.audit, user=self.settings.user
+        )
 
     @property
     def metadata(self) -> MetadataStore:

@@ -292,3 +292,23 @@ def test_the_same_sdk_works_against_a_remote_server(
         out = client.tracker.download_artifacts(run.id, "model/model.txt", tmp_path / "dl")
         assert out.read_text() == "weights"
     assert not (tmp_path / ".noria").exists()
+
+
+def test_first_runs_racing_to_create_an_experiment_share_it(settings: Settings) -> None:
+    with connect(settings):
+        pass  # create the store once, so the racers only race on the experiment
+    barrier = threading.Barrier(6)
+    experiment_ids: list[str] = []
+
+    def first_run() -> None:
+        with connect(settings) as own:
+            barrier.wait()
+            with own.tracker.start_run(experiment="raced") as run:
+                experiment_ids.append(run.experiment_id)
+
+    threads = [threading.Thread(target=first_run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(experiment_ids) == 6 and len(set(experiment_ids)) == 1

@@ -21,6 +21,7 @@ from noria.settings import Settings
 if TYPE_CHECKING:
     from noria.backends.http.transport import HttpTransport
     from noria.ports.blobs import BlobStore
+    from noria.ports.executors import Executor
     from noria.ports.metadata import MetadataStore
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
@@ -112,6 +113,27 @@ def blob_store_for(
     raise Unsupported(
         f"Unsupported artifact URI {uri!r}: use a local path, memory://name, "
         "s3://bucket/prefix, gs://…, az://… or http(s)://noria-server:5005."
+    )
+
+
+def executor_for(spec: str, settings: Settings, *, max_workers: int | None = None) -> Executor:
+    """The pipeline executor ``spec`` names: ``local`` (a thread per step, the default),
+    ``local:processes`` (a process per step), or one a plugin adds through the
+    ``noria.executors`` entry-point group (a callable ``(spec, settings) -> executor``)."""
+    if spec in ("local", "local:threads"):
+        from noria.backends.executors.local import ThreadExecutor
+
+        return ThreadExecutor(max_workers)
+    if spec == "local:processes":
+        from noria.backends.executors.local import ProcessExecutor
+
+        return ProcessExecutor(max_workers)
+    if plugin := _plugin("noria.executors", spec.partition(":")[0].lower()):
+        executor: Executor = plugin(spec, settings)
+        return executor
+    raise InvalidArgument(
+        f"Unknown executor {spec!r}: use local (a thread per step, the default) or "
+        "local:processes (a process per step)."
     )
 
 

@@ -10,7 +10,20 @@ import click
 import typer
 
 from noria import __version__
-from noria.cli import audit, data, experiments, lineage, models, runs, server, store
+from noria.cli import (
+    audit,
+    data,
+    deploy,
+    experiments,
+    lineage,
+    models,
+    pipelines,
+    predict,
+    runs,
+    serve,
+    server,
+    store,
+)
 from noria.cli.context import GlobalOptions
 from noria.cli.render import error_console
 from noria.errors import NoriaError
@@ -57,9 +70,13 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
 app.add_typer(data.app, name="data")
 app.add_typer(models.app, name="models")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(pipelines.app, name="pipelines")
 app.command("server")(server.serve)
+app.command("serve")(serve.serve_models)
 app.command("lineage")(lineage.show_lineage)
 app.command("audit")(audit.show_audit)
+app.command("predict")(predict.predict)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -66,11 +66,16 @@ class LoadedModel:
     def signature(self) -> ModelSignature | None:
         return self.manifest.signature
 
-    def predict(self, data: Any) -> Any:
-        return self._predictor.predict(self._fit_to_signature(data))
+    def predict(self, data: Any, *, enforce: bool = True) -> Any:
+        """Predict on ``data``, checked and cast to the signature first.
 
-    def predict_proba(self, data: Any) -> Any:
-        return self._predictor.predict_proba(self._fit_to_signature(data))
+        ``enforce=False`` skips that check for data already in the signature's exact form
+        (a model server validates each request once, before batching them).
+        """
+        return self._predictor.predict(self._fit_to_signature(data) if enforce else data)
+
+    def predict_proba(self, data: Any, *, enforce: bool = True) -> Any:
+        return self._predictor.predict_proba(self._fit_to_signature(data) if enforce else data)
 
     def input_example(self) -> Any:
         """The stored input example (a DataFrame, an ndarray or a dict of them), or None."""

@@ -11,7 +11,9 @@ from noria.domain.lineage import Direction, LineageEdge, LineageStep
 from noria.domain.paging import Page
 from noria.domain.schema import SchemaState
 from noria.ports.datasets import DatasetRepo
+from noria.ports.deployments import DeploymentRepo
 from noria.ports.logged_models import LoggedModelRepo
+from noria.ports.pipelines import PipelineRepo
 from noria.ports.registry import ModelVersionRepo, PromotionRepo, RegisteredModelRepo
 from noria.ports.tracking import ExperimentRepo, RunDataRepo, RunRepo
 
@@ -84,9 +86,15 @@ class MetadataStore(Protocol):
     def promotion(self) -> PromotionRepo: ...
 
     @property
+    def pipelines(self) -> PipelineRepo: ...
+
+    @property
     def logged_models(self) -> LoggedModelRepo:
         """MLflow 3 logged models, kept for MLflow clients (Noria's models are run files)."""
         ...
+
+    @property
+    def deployments(self) -> DeploymentRepo: ...
 
     def initialize(self) -> SchemaState: ...
 

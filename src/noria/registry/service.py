@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from noria.audit import AuditLog
@@ -29,7 +29,7 @@ from noria.domain.registry import (
 )
 from noria.domain.tracking import RunArtifact
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, RunUri, parse_uri
-from noria.errors import InvalidArgument, NotFound
+from noria.errors import Conflict, InvalidArgument, NotFound
 from noria.lineage import LineageService
 from noria.ports.metadata import MetadataStore
 
@@ -45,12 +45,20 @@ class ModelRegistry:
     """Registered models over one metadata store."""
 
     def __init__(
-        self, metadata: MetadataStore, lineage: LineageService, audit: AuditLog, *, user: str
+        self,
+        metadata: MetadataStore,
+        lineage: LineageService,
+        audit: AuditLog,
+        *,
+        user: str,
+        versions_in_use: Callable[[str], Mapping[int, list[str]]] | None = None,
     ) -> None:
         self._store = metadata
         self._lineage = lineage
         self._audit = audit
         self._user = user
+        # Deployments sit above the registry; the client passes their lookup in.
+        self._versions_in_use = versions_in_use
 
     # -- models --------------------------------------------------------------------
 
@@ -72,6 +80,8 @@ class ModelRegistry:
         )
 
     def delete_model(self, name: str, *, force: bool = False) -> RegisteredModel:
+        if not force:
+            self._refuse_if_served(name, None)
         model = self._store.models.delete_model(name, force=force)
         before = {"aliases": model.aliases, "latest_version": model.latest_version}
         self._audit.record("model.deleted", model.entity(), before=before)
@@ -164,10 +174,26 @@ class ModelRegistry:
         return self._store.model_versions.search_versions(name=name, run_id=run_id, limit=limit)
 
     def delete_version(self, name: str, version: int, *, force: bool = False) -> ModelVersion:
+        if not force:
+            self._refuse_if_served(name, version)
         deleted = self._store.model_versions.delete_version(name, version, force=force)
         before = {"source": deleted.source, "aliases": list(deleted.aliases)}
         self._audit.record("model.version_deleted", deleted.entity(), before=before)
         return deleted
+
+    def _refuse_if_served(self, name: str, version: int | None) -> None:
+        """Deleting what a deployment serves needs ``force`` (``version=None``: any)."""
+        if self._versions_in_use is None:
+            return
+        used = self._versions_in_use(name)
+        served = sorted(used) if version is None else [version] if used.get(version) else []
+        if served:
+            users = sorted({deployment for v in served for deployment in used[v]})
+            shown = ", ".join(f"v{v}" for v in served)
+            raise Conflict(
+                f"Model {name!r} {shown} is served by deployment(s) {', '.join(users)}: "
+                "change their routes first (noria deploy), or pass --force."
+            )
 
     def record_gate(self, name: str, version: int, *, passed: bool, verdict: str) -> ModelVersion:
         gate = GateRecord(

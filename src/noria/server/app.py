@@ -17,10 +17,12 @@ from noria.server.routers import (
     audit,
     blobs,
     datasets,
+    deployments,
     experiments,
     lineage,
     logged_models,
     models,
+    pipelines,
     runs,
     system,
 )
@@ -65,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
         datasets,
         models,
         logged_models,
+        pipelines,
+        deployments,
     ):
         app.include_router(module.router)
     include_mlflow_routes(app)

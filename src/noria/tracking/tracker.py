@@ -29,7 +29,7 @@ from noria.domain.tracking import (
     check_value,
 )
 from noria.domain.uris import DatasetAliasUri, DatasetVersionUri, parse_uri
-from noria.errors import InvalidArgument, NoriaError, NotFound
+from noria.errors import AlreadyExists, InvalidArgument, NoriaError, NotFound
 from noria.lineage import LineageService
 from noria.ports.metadata import MetadataStore
 from noria.tracking.environment import capture_environment
@@ -86,7 +86,14 @@ class Tracker:
                     f"Experiment {name_or_id!r} not found (by name or id); "
                     "`noria experiments list` shows the existing ones."
                 ) from None
-        return self.experiments.create_experiment(name_or_id)
+        try:
+            return self.experiments.create_experiment(name_or_id)
+        except AlreadyExists:
+            # Another process or thread created it since the lookup above: use theirs.
+            raced = self.experiments.find_experiment_by_name(name_or_id)
+            if raced is None:
+                raise
+            return raced
 
     # -- runs ----------------------------------------------------------------------
 

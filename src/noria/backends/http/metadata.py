@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from noria.backends.http.datasets import HttpDatasetRepo
+from noria.backends.http.deployments import HttpDeploymentRepo
 from noria.backends.http.logged_models import HttpLoggedModelRepo
+from noria.backends.http.pipelines import HttpPipelineRepo
 from noria.backends.http.registry import (
     HttpModelVersionRepo,
     HttpPromotionRepo,
@@ -95,6 +97,8 @@ class HttpMetadataStore:
         self._model_versions = HttpModelVersionRepo(transport)
         self._promotion = HttpPromotionRepo(transport)
         self._logged_models = HttpLoggedModelRepo(transport)
+        self._pipelines = HttpPipelineRepo(transport)
+        self._deployments = HttpDeploymentRepo(transport)
 
     @property
     def uri(self) -> str:
@@ -139,6 +143,14 @@ class HttpMetadataStore:
     @property
     def logged_models(self) -> HttpLoggedModelRepo:
         return self._logged_models
+
+    @property
+    def pipelines(self) -> HttpPipelineRepo:
+        return self._pipelines
+
+    @property
+    def deployments(self) -> HttpDeploymentRepo:
+        return self._deployments
 
     def schema_state(self) -> SchemaState:
         version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))

@@ -44,6 +44,7 @@ logged_models = Table(
     Index("ix_logged_models_source_run_id", "source_run_id"),
 )
 
+
 def _entries(name: str, value_length: int) -> Table:
     """A key → value table of one model (its tags, its params)."""
     return Table(

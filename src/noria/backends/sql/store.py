@@ -10,9 +10,11 @@ from noria.backends.sql import migrator
 from noria.backends.sql.audit import SqlAuditRepo
 from noria.backends.sql.database import SqlDatabase
 from noria.backends.sql.datasets import SqlDatasetRepo
+from noria.backends.sql.deployments import SqlDeploymentRepo
 from noria.backends.sql.experiments import SqlExperimentRepo
 from noria.backends.sql.lineage import SqlLineageRepo
 from noria.backends.sql.logged_models import SqlLoggedModelRepo
+from noria.backends.sql.pipelines import SqlPipelineRepo
 from noria.backends.sql.registry_models import SqlRegisteredModelRepo
 from noria.backends.sql.registry_promotion import SqlPromotionRepo
 from noria.backends.sql.registry_versions import SqlModelVersionRepo
@@ -39,7 +41,9 @@ class SqlMetadataStore:
         self._models = SqlRegisteredModelRepo(self._db)
         self._model_versions = SqlModelVersionRepo(self._db)
         self._promotion = SqlPromotionRepo(self._db)
+        self._pipelines = SqlPipelineRepo(self._db)
         self._logged_models = SqlLoggedModelRepo(self._db)
+        self._deployments = SqlDeploymentRepo(self._db)
 
     @property
     def uri(self) -> str:
@@ -83,8 +87,16 @@ class SqlMetadataStore:
         return self._promotion
 
     @property
+    def pipelines(self) -> SqlPipelineRepo:
+        return self._pipelines
+
+    @property
     def logged_models(self) -> SqlLoggedModelRepo:
         return self._logged_models
+
+    @property
+    def deployments(self) -> SqlDeploymentRepo:
+        return self._deployments
 
     def schema_state(self) -> SchemaState:
         return self._db.read(migrator.schema_state)

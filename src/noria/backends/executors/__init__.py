@@ -1,0 +1,1 @@
+"""Pipeline step executors, built by :func:`noria.backends.schemes.executor_for`."""

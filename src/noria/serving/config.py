@@ -1,0 +1,172 @@
+"""What a model server serves and how: typed, built at the entry point, passed to the app.
+
+>>> config = ServingConfig(models=(ServedModelConfig(uri="models:/credit@champion"),))
+>>> config.models[0].served_name
+'credit'
+
+A model spec on the command line is ``URI`` or ``name=URI`` (:func:`parse_model_spec`).
+The configuration is plain data (pydantic, frozen), so it travels to uvicorn's worker
+processes as JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from noria.domain.uris import ModelAliasUri, ModelVersionUri, RegisteredModelUri, RunUri, parse_uri
+from noria.errors import InvalidArgument
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+DEFAULT_MAX_BODY_BYTES = 16 << 20
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BatchingConfig(_Frozen):
+    """Micro-batching of one model's concurrent requests (see docs/serving.md)."""
+
+    enabled: bool = True
+    max_batch_size: int = Field(default=64, ge=1, le=1_000_000, description="Rows per batch.")
+    max_wait_ms: float = Field(
+        default=5.0, ge=0, le=60_000, description="Longest a request waits for companions."
+    )
+
+
+class ServedModelConfig(_Frozen):
+    """One model: where it comes from, the name it is served under, how it is batched."""
+
+    uri: str = Field(
+        min_length=1, description="runs:/…, models:/name/3, models:/name@alias or a path"
+    )
+    name: str | None = Field(default=None, description="Defaults to a name derived from the URI.")
+    batching: BatchingConfig = BatchingConfig()
+
+    @model_validator(mode="after")
+    def _check_name(self) -> ServedModelConfig:
+        if self.name is not None and not MODEL_NAME.fullmatch(self.name):
+            raise ValueError(
+                f"model name {self.name!r} must start with a letter or digit and hold only "
+                "letters, digits, '.', '_' or '-' (at most 128)"
+            )
+        return self
+
+    @property
+    def served_name(self) -> str:
+        return self.name if self.name is not None else derive_name(self.uri)
+
+    @property
+    def follows_alias(self) -> bool:
+        """Whether the URI names an alias (``models:/name@alias``): the server watches it."""
+        return self.uri.startswith("models:") and isinstance(parse_uri(self.uri), ModelAliasUri)
+
+
+class PredictionLogConfig(_Frozen):
+    """The Parquet prediction log and the feedback route (docs/prediction-log.md)."""
+
+    enabled: bool = Field(default=True, description="Log answers and take POST /v1/feedback.")
+    max_rows: int = Field(default=100_000, ge=1, description="Rows per segment, at most.")
+    max_age_s: float = Field(
+        default=60.0, gt=0, description="Seconds a segment stays open before it is written."
+    )
+    queue_size: int = Field(
+        default=10_000, ge=1, description="Answers waiting for the writer; past that, dropped."
+    )
+
+
+class ServingConfig(_Frozen):
+    """The whole server: its models, the request size limit, the alias watch and the log."""
+
+    models: tuple[ServedModelConfig, ...] = Field(min_length=1)
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
+    warm_up: bool = Field(default=True, description="Predict on each input example at startup.")
+    watch_interval_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=86_400,
+        description="Seconds between looks at the aliases served (0: never look again).",
+    )
+    prediction_log: PredictionLogConfig = PredictionLogConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ServingConfig:
+        names = [model.served_name for model in self.models]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"two served models are named {repeated[0]!r}; name them apart with "
+                f"name=URI, e.g. {repeated[0]}-a=<uri>"
+            )
+        return self
+
+
+def parse_model_spec(spec: str, batching: BatchingConfig | None = None) -> ServedModelConfig:
+    """``URI`` or ``name=URI`` as a :class:`ServedModelConfig`.
+
+    >>> parse_model_spec("fraud=models:/fraud-detector/4").name
+    'fraud'
+    """
+    name, separator, uri = spec.partition("=")
+    if not separator or ":" in name or "/" in name:
+        name, uri = "", spec  # a URI or path that merely contains '='
+    elif not MODEL_NAME.fullmatch(name):
+        raise InvalidArgument(
+            f"model spec {spec!r}: the name {name!r} must start with a letter or digit and "
+            "hold only letters, digits, '.', '_' or '-'"
+        )
+    if not uri.strip():
+        raise InvalidArgument(f"model spec {spec!r} names no model: give URI or name=URI")
+    return ServedModelConfig(
+        uri=uri.strip(), name=name or None, batching=batching or BatchingConfig()
+    )
+
+
+def derive_name(uri: str) -> str:
+    """The name a model is served under when none is given.
+
+    ``models:/credit@champion`` and ``models:/credit/3`` → ``credit``; ``runs:/<id>/model``
+    and a local folder ``out/churn`` → their last path part.
+    """
+    if uri.startswith(("models:", "runs:")):
+        parsed = parse_uri(uri)
+        if isinstance(parsed, ModelAliasUri | ModelVersionUri | RegisteredModelUri):
+            return parsed.name
+        run_path = parsed.path if isinstance(parsed, RunUri) else ""
+        candidate = PurePath(run_path).name if run_path else ""
+    else:
+        candidate = PurePath(uri).name
+    if not MODEL_NAME.fullmatch(candidate):
+        raise InvalidArgument(
+            f"cannot derive a model name from {uri!r}; serve it as name=URI, e.g. model={uri}"
+        )
+    return candidate
+
+
+def serving_config(
+    specs: Sequence[str],
+    *,
+    batching: BatchingConfig,
+    max_body_bytes: int,
+    watch_interval_s: float = 2.0,
+    prediction_log: PredictionLogConfig | None = None,
+) -> ServingConfig:
+    """The configuration for model specs given on a command line, or one InvalidArgument."""
+    try:
+        models = tuple(parse_model_spec(spec, batching) for spec in specs)
+        return ServingConfig(
+            models=models,
+            max_body_bytes=max_body_bytes,
+            watch_interval_s=watch_interval_s,
+            prediction_log=prediction_log or PredictionLogConfig(),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InvalidArgument(
+            f"invalid serving configuration{' at ' + where if where else ''}: {first['msg']}"
+        ) from None

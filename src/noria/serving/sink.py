@@ -1,0 +1,38 @@
+"""The hook the model server offers every answered request to (the prediction log).
+
+The server builds one :class:`PredictionRecord` per answered request, after the answer is sent,
+and hands it to the configured :class:`PredictionSink`. ``offer`` must never block the request
+path: a sink that cannot keep up drops the record and returns False, and the server counts
+the drop in its metrics (``noria_serving_predictions_dropped_total``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRecord:
+    """One answered request: what came in, what went out, and when."""
+
+    request_id: str
+    model: str  # the served model's name
+    version: int | None  # the registered version; None for a run or a local model
+    deployment: str | None
+    inputs: list[dict[str, Any]]  # the request's rows, as validated
+    outputs: list[Any]  # one prediction per row
+    latency_ms: float
+    time_ms: int  # when the request arrived, ms since the epoch
+
+
+class PredictionSink(Protocol):
+    """Where answered requests go; implementations queue and write in the background."""
+
+    def offer(self, record: PredictionRecord) -> bool:
+        """Queue ``record`` without blocking; False when it was dropped (queue full)."""
+        ...
+
+    def close(self) -> None:
+        """Write what is queued, then stop; called once when the server shuts down."""
+        ...
