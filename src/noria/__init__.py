@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from noria.fluent_evaluation import evaluate, evaluate_with_gate
     from noria.fluent_models import load_model, log_model, register_model, set_alias
     from noria.pipelines import pipeline, step
+    from noria.pipelines.tuning import Choice, FloatRange, IntRange, report_trial, tune
     from noria.settings import Settings
 
 _LAZY = {
@@ -74,12 +75,20 @@ _LAZY = {
     "evaluate_with_gate": "noria.fluent_evaluation",
     "step": "noria.pipelines",
     "pipeline": "noria.pipelines",
+    "tune": "noria.pipelines.tuning",
+    "report_trial": "noria.pipelines.tuning",
+    "FloatRange": "noria.pipelines.tuning",
+    "IntRange": "noria.pipelines.tuning",
+    "Choice": "noria.pipelines.tuning",
 }
 
 __all__ = [
+    "Choice",
     "Client",
     "EntityKind",
     "EntityRef",
+    "FloatRange",
+    "IntRange",
     "LineageEdge",
     "Relation",
     "Settings",
@@ -106,6 +115,7 @@ __all__ = [
     "parse_uri",
     "pipeline",
     "register_model",
+    "report_trial",
     "search_runs",
     "set_alias",
     "set_default_client",
@@ -113,6 +123,7 @@ __all__ = [
     "set_tags",
     "start_run",
     "step",
+    "tune",
 ]
 
 

@@ -24,8 +24,10 @@ from noria.settings import Settings, load_settings
 if TYPE_CHECKING:
     from noria.datasets.service import DatasetService
     from noria.deployments.service import DeploymentService
+    from noria.monitoring.service import MonitorService
     from noria.registry.service import ModelRegistry
     from noria.tracking import Tracker
+    from noria.triggers import ScheduleService, TriggerService
 
 
 class Client:
@@ -84,6 +86,37 @@ class Client:
         return DeploymentService(
             self.metadata, self.registry, self.lineage, self.audit, user=self.settings.user
         )
+
+    @cached_property
+    def monitors(self) -> MonitorService:
+        """Monitors of deployments: windows, drift, performance, alerts and their actions."""
+        from noria.monitoring.service import MonitorService
+
+        return MonitorService(
+            self.metadata,
+            self.artifacts,
+            datasets=self.datasets,
+            deployments=self.deployments,
+            registry=self.registry,
+            lineage=self.lineage,
+            audit=self.audit,
+            user=self.settings.user,
+            raise_event=self.triggers.raise_event,  # trigger actions: the pipelines' events
+        )
+
+    @cached_property
+    def triggers(self) -> TriggerService:
+        """Raise named events (``raise_event``); the scheduler fires the event triggers."""
+        from noria.triggers import TriggerService
+
+        return TriggerService(self.metadata, self.lineage, user=self.settings.user)
+
+    @cached_property
+    def schedules(self) -> ScheduleService:
+        """Cron, dataset and event triggers of pipelines; ``noria scheduler`` fires them."""
+        from noria.triggers import ScheduleService
+
+        return ScheduleService(self.metadata, self.audit, user=self.settings.user)
 
     @property
     def metadata(self) -> MetadataStore:

@@ -118,7 +118,8 @@ def blob_store_for(
 
 def executor_for(spec: str, settings: Settings, *, max_workers: int | None = None) -> Executor:
     """The pipeline executor ``spec`` names: ``local`` (a thread per step, the default),
-    ``local:processes`` (a process per step), or one a plugin adds through the
+    ``local:processes`` (a process per step), ``ray`` (a Ray task per step; ``ray:HOST:PORT``
+    or ``ray://HOST:PORT`` for a cluster), or one a plugin adds through the
     ``noria.executors`` entry-point group (a callable ``(spec, settings) -> executor``)."""
     if spec in ("local", "local:threads"):
         from noria.backends.executors.local import ThreadExecutor
@@ -128,12 +129,17 @@ def executor_for(spec: str, settings: Settings, *, max_workers: int | None = Non
         from noria.backends.executors.local import ProcessExecutor
 
         return ProcessExecutor(max_workers)
+    if spec.partition(":")[0].lower() == "ray":  # ray, ray:local, ray:HOST:PORT, ray://HOST:PORT
+        from noria.backends.executors.ray import ray_executor
+
+        return ray_executor(spec, max_workers=max_workers)
     if plugin := _plugin("noria.executors", spec.partition(":")[0].lower()):
         executor: Executor = plugin(spec, settings)
         return executor
     raise InvalidArgument(
-        f"Unknown executor {spec!r}: use local (a thread per step, the default) or "
-        "local:processes (a process per step)."
+        f"Unknown executor {spec!r}: use local (a thread per step, the default), "
+        "local:processes (a process per step) or ray (ray:HOST:PORT, ray://HOST:PORT for a "
+        "cluster)."
     )
 
 

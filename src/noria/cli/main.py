@@ -12,14 +12,19 @@ import typer
 from noria import __version__
 from noria.cli import (
     audit,
+    ci,
     data,
     deploy,
+    events,
     experiments,
     lineage,
     models,
+    monitor,
     pipelines,
     predict,
     runs,
+    schedule,
+    scheduler,
     serve,
     server,
     store,
@@ -72,6 +77,11 @@ app.add_typer(data.app, name="data")
 app.add_typer(models.app, name="models")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(schedule.app, name="schedule")
+app.add_typer(events.app, name="events")
+app.command("scheduler")(scheduler.run_scheduler)
+app.command("ci")(ci.run_ci)
 app.command("server")(server.serve)
 app.command("serve")(serve.serve_models)
 app.command("lineage")(lineage.show_lineage)

@@ -42,7 +42,12 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="A YAML file with a params: mapping.")
 ]
 ExecutorOpt = Annotated[
-    str, typer.Option("--executor", "-x", help="local (threads) or local:processes.")
+    str,
+    typer.Option(
+        "--executor",
+        "-x",
+        help="local (threads), local:processes, or ray (ray:HOST:PORT, ray://HOST:PORT).",
+    ),
 ]
 
 _STYLES = {

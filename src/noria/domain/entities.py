@@ -30,6 +30,8 @@ class EntityKind(StrEnum):
     DEPLOYMENT = "deployment"
     MONITOR = "monitor"
     ALERT = "alert"
+    SCHEDULE = "schedule"
+    EVENT = "event"
 
     @property
     def uri_scheme(self) -> str:

@@ -13,8 +13,10 @@ from noria.domain.schema import SchemaState
 from noria.ports.datasets import DatasetRepo
 from noria.ports.deployments import DeploymentRepo
 from noria.ports.logged_models import LoggedModelRepo
+from noria.ports.monitors import AlertRepo, MonitorRepo
 from noria.ports.pipelines import PipelineRepo
 from noria.ports.registry import ModelVersionRepo, PromotionRepo, RegisteredModelRepo
+from noria.ports.schedules import EventRepo, ScheduleRepo
 from noria.ports.tracking import ExperimentRepo, RunDataRepo, RunRepo
 
 
@@ -95,6 +97,18 @@ class MetadataStore(Protocol):
 
     @property
     def deployments(self) -> DeploymentRepo: ...
+
+    @property
+    def monitors(self) -> MonitorRepo: ...
+
+    @property
+    def alerts(self) -> AlertRepo: ...
+
+    @property
+    def schedules(self) -> ScheduleRepo: ...
+
+    @property
+    def events(self) -> EventRepo: ...
 
     def initialize(self) -> SchemaState: ...
 

@@ -22,8 +22,10 @@ from noria.server.routers import (
     lineage,
     logged_models,
     models,
+    monitors,
     pipelines,
     runs,
+    schedules,
     system,
 )
 from noria.settings import Settings
@@ -69,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
         logged_models,
         pipelines,
         deployments,
+        monitors,
+        schedules,
     ):
         app.include_router(module.router)
     include_mlflow_routes(app)

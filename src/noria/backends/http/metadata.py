@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from noria.backends.http.datasets import HttpDatasetRepo
 from noria.backends.http.deployments import HttpDeploymentRepo
 from noria.backends.http.logged_models import HttpLoggedModelRepo
+from noria.backends.http.monitors import HttpAlertRepo, HttpMonitorRepo
 from noria.backends.http.pipelines import HttpPipelineRepo
 from noria.backends.http.registry import (
     HttpModelVersionRepo,
     HttpPromotionRepo,
     HttpRegisteredModelRepo,
 )
+from noria.backends.http.schedules import HttpEventRepo, HttpScheduleRepo
 from noria.backends.http.tracking import HttpExperimentRepo, HttpRunDataRepo, HttpRunRepo
 from noria.backends.http.transport import HttpTransport
 from noria.domain.audit import AuditEvent, AuditQuery
@@ -99,6 +101,10 @@ class HttpMetadataStore:
         self._logged_models = HttpLoggedModelRepo(transport)
         self._pipelines = HttpPipelineRepo(transport)
         self._deployments = HttpDeploymentRepo(transport)
+        self._monitors = HttpMonitorRepo(transport)
+        self._alerts = HttpAlertRepo(transport)
+        self._schedules = HttpScheduleRepo(transport)
+        self._events = HttpEventRepo(transport)
 
     @property
     def uri(self) -> str:
@@ -151,6 +157,22 @@ class HttpMetadataStore:
     @property
     def deployments(self) -> HttpDeploymentRepo:
         return self._deployments
+
+    @property
+    def monitors(self) -> HttpMonitorRepo:
+        return self._monitors
+
+    @property
+    def alerts(self) -> HttpAlertRepo:
+        return self._alerts
+
+    @property
+    def schedules(self) -> HttpScheduleRepo:
+        return self._schedules
+
+    @property
+    def events(self) -> HttpEventRepo:
+        return self._events
 
     def schema_state(self) -> SchemaState:
         version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection
 
 from noria.backends.sql import migrator
+from noria.backends.sql.alerts import SqlAlertRepo
 from noria.backends.sql.audit import SqlAuditRepo
 from noria.backends.sql.database import SqlDatabase
 from noria.backends.sql.datasets import SqlDatasetRepo
@@ -14,12 +15,15 @@ from noria.backends.sql.deployments import SqlDeploymentRepo
 from noria.backends.sql.experiments import SqlExperimentRepo
 from noria.backends.sql.lineage import SqlLineageRepo
 from noria.backends.sql.logged_models import SqlLoggedModelRepo
+from noria.backends.sql.monitors import SqlMonitorRepo
 from noria.backends.sql.pipelines import SqlPipelineRepo
 from noria.backends.sql.registry_models import SqlRegisteredModelRepo
 from noria.backends.sql.registry_promotion import SqlPromotionRepo
 from noria.backends.sql.registry_versions import SqlModelVersionRepo
 from noria.backends.sql.run_data import SqlRunDataRepo
 from noria.backends.sql.runs import SqlRunRepo
+from noria.backends.sql.schedules import SqlScheduleRepo
+from noria.backends.sql.trigger_events import SqlEventRepo
 from noria.domain.schema import SchemaState, SchemaStatus
 
 
@@ -44,6 +48,10 @@ class SqlMetadataStore:
         self._pipelines = SqlPipelineRepo(self._db)
         self._logged_models = SqlLoggedModelRepo(self._db)
         self._deployments = SqlDeploymentRepo(self._db)
+        self._monitors = SqlMonitorRepo(self._db)
+        self._alerts = SqlAlertRepo(self._db)
+        self._schedules = SqlScheduleRepo(self._db)
+        self._events = SqlEventRepo(self._db)
 
     @property
     def uri(self) -> str:
@@ -97,6 +105,22 @@ class SqlMetadataStore:
     @property
     def deployments(self) -> SqlDeploymentRepo:
         return self._deployments
+
+    @property
+    def monitors(self) -> SqlMonitorRepo:
+        return self._monitors
+
+    @property
+    def alerts(self) -> SqlAlertRepo:
+        return self._alerts
+
+    @property
+    def schedules(self) -> SqlScheduleRepo:
+        return self._schedules
+
+    @property
+    def events(self) -> SqlEventRepo:
+        return self._events
 
     def schema_state(self) -> SchemaState:
         return self._db.read(migrator.schema_state)

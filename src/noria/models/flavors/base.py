@@ -108,8 +108,16 @@ def detect_flavor(model: Any) -> ModelFlavor:
 
 
 def loaded_module(name: str) -> Any:
-    """The module if something already imported it, else None (so detection imports nothing)."""
-    return sys.modules.get(name)
+    """The module if something already imported it, else None (so detection imports nothing).
+
+    A module another thread is still importing counts as not imported: its attributes
+    may not exist yet.
+    """
+    module = sys.modules.get(name)
+    spec = getattr(module, "__spec__", None)
+    if spec is not None and getattr(spec, "_initializing", False):
+        return None
+    return module
 
 
 def import_library(flavor: str, module: str, distribution: str) -> Any:

@@ -1,0 +1,36 @@
+"""The schedule and event records contract on SQLite, PostgreSQL and through a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from noria.backends.sql.store import SqlMetadataStore
+from noria.client import connect
+from noria.ports.metadata import MetadataStore
+from noria.settings import Settings
+from noria.testing.contracts.schedules import ScheduleRepoContract
+from tests.conftest import RunningServer
+
+
+class TestSqlSchedules(ScheduleRepoContract):
+    @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+    def store(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetadataStore]:
+        if request.param == "sqlite":
+            uri = f"sqlite:///{tmp_path / 'state' / 'noria.db'}"
+        else:
+            uri = request.getfixturevalue("postgres_uri")
+        opened = SqlMetadataStore(uri)
+        opened.initialize()
+        yield opened
+        opened.close()
+
+
+@pytest.mark.slow
+class TestRemoteSchedules(ScheduleRepoContract):
+    @pytest.fixture
+    def store(self, noria_server: RunningServer) -> Iterator[MetadataStore]:
+        with connect(Settings(store_uri=noria_server.url, user="remote-tester")) as client:
+            yield client.metadata
