@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from noria.client import Client
-from noria.serving.feedback import FeedbackLog
-from noria.serving.prediction_log import ParquetPredictionLog
-from noria.serving.sink import PredictionRecord
+from noria.predictions.feedback import FeedbackLog
+from noria.predictions.log import ParquetPredictionLog
+from noria.predictions.records import PredictionRecord
 
 HOUR = 3_600_000
 T0 = 1_735_689_600_000  # 2025-01-01T00:00:00Z

@@ -11,8 +11,8 @@ import pytest
 
 from noria.client import connect
 from noria.domain.entities import EntityKind, EntityRef
-from noria.serving.prediction_log import ParquetPredictionLog
-from noria.serving.sink import PredictionRecord
+from noria.predictions.log import ParquetPredictionLog
+from noria.predictions.records import PredictionRecord
 from noria.settings import Settings
 from tests.integration.test_cli import assert_one_line_error, noria
 

@@ -20,10 +20,14 @@ from sklearn.linear_model import LogisticRegression
 import noria
 from noria.client import connect
 from noria.errors import InvalidArgument, NotFound
+from noria.models.format import save_model
 from noria.packaging.compare import first_difference
 from noria.packaging.dockerfile import ImageSpec, dockerfile_text
+from noria.packaging.example_request import as_answer_rows, example_body
+from noria.packaging.image_commands import read_image_commands
 from noria.packaging.lock import lock_requirements
-from noria.packaging.steps import StepFailed, run_step
+from noria.packaging.server_check import ServerFailed, predict_through_server
+from noria.packaging.steps import StepFailed, StepTiming, run_step
 from noria.packaging.verify import verify_package
 from noria.settings import Settings
 from tests.integration.test_cli import Result, assert_one_line_error
@@ -38,7 +42,10 @@ VERIFY_STEPS = [
     "create a fresh virtual environment",
     "install Noria from wheels/",
     "install requirements.lock",
-    "predict in the fresh environment",
+    "start noria serve (the image's command)",
+    "run the image's health check",
+    "predict through the server",
+    "stop the server (SIGTERM)",
 ]
 
 
@@ -100,9 +107,10 @@ def test_package_then_verify_in_a_fresh_virtualenv(
     install = next(i for i, line in enumerate(dockerfile) if "requirements.lock \\" in line)
     assert dockerfile.index("USER noria") > install  # installs as root, serves as noria
     assert any(line.startswith("HEALTHCHECK ") for line in dockerfile)
-    assert "http://127.0.0.1:8080/health" in "\n".join(dockerfile)
+    assert "'http://127.0.0.1:8080/health/ready'" in "\n".join(dockerfile)
     assert 'ENTRYPOINT ["noria", "serve", "/app/model"]' in dockerfile
     assert "EXPOSE 8080" in dockerfile
+    assert "    NORIA_HOME=/var/lib/noria" in dockerfile  # the prediction log, writable by noria
 
     pins = lock_pins(out / "requirements.lock")
     for name in ("scikit-learn", "numpy", "pandas", "pydantic", "sqlalchemy", "scipy"):
@@ -118,10 +126,9 @@ def test_package_then_verify_in_a_fresh_virtualenv(
     verify = report["verify"]
     assert (verify["ok"], verify["problem"], verify["comparison"]) == (True, None, "exact")
     assert [step["name"] for step in verify["steps"]] == VERIFY_STEPS
-    # The fresh environment loaded the model with the very versions it was saved with.
-    assert verify["warnings"] == []
-    assert verify["actual"]["predict"] == model.predict(example).tolist()
-    assert verify["actual"]["predict_proba"] == model.predict_proba(example).tolist()
+    assert verify["warnings"] == [] and verify["server_log"] == []
+    # The server in the fresh environment answered the input example as the model does here.
+    assert verify["actual"] == {"predict": model.predict(example).tolist()}
     assert verify["actual"] == verify["expected"]
 
     # Packaging again into the same folder replaces the previous package.
@@ -212,3 +219,63 @@ def test_the_base_image_follows_the_models_python() -> None:
         _ = ImageSpec(
             python_version="cpython", noria_version="0", model_uri="m", flavor="x"
         ).base_image
+
+
+def image_folder(tmp_path: Path, model: Any, example: Any) -> Path:
+    """A package's Dockerfile and model/ (all the server check reads), without the lock."""
+    out = tmp_path / "package"
+    save_model(model, out / "model", input_example=example)
+    spec = ImageSpec(python_version="3.11.7", noria_version="0.1.0", model_uri="m", flavor="x")
+    (out / "Dockerfile").write_text(dockerfile_text(spec))
+    return out
+
+
+def test_the_images_command_serves_the_example_from_an_environment(tmp_path: Path) -> None:
+    frame = load_iris(as_frame=True).frame
+    features = frame.drop(columns=["target"])
+    model = LogisticRegression(max_iter=500).fit(features, frame["target"])
+    out = image_folder(tmp_path, model, features.head(3))
+    steps: list[StepTiming] = []
+    body = example_body(features.head(3))
+    answer = predict_through_server(
+        out, Path(sys.executable).parent, tmp_path, body, steps, env=dict(os.environ)
+    )
+    assert answer == model.predict(features.head(3)).tolist()
+    assert [step.name for step in steps] == VERIFY_STEPS[4:]
+    assert all(step.ok for step in steps)
+    assert as_answer_rows({"columns": ["a", "b"], "data": [[1, float("nan")]]}) == [
+        {"a": 1, "b": None}
+    ]
+
+
+def test_a_server_that_cannot_start_is_shown_by_its_last_log_lines(tmp_path: Path) -> None:
+    out = image_folder(tmp_path, LogisticRegression().fit([[0.0], [1.0]], [0, 1]), [[0.5]])
+    manifest = out / "model" / "noria-model.yaml"
+    manifest.write_text(manifest.read_text().replace("flavor: sklearn", "flavor: [broken"))
+    steps: list[StepTiming] = []
+    with pytest.raises(ServerFailed) as failure:
+        predict_through_server(out, Path(sys.executable).parent, tmp_path, {}, steps,
+                               env=dict(os.environ))  # fmt: skip
+    assert re.match(
+        r"start noria serve \(the image's command\) failed: the server exited with code \d+ "
+        r"before it was ready; the server's last log lines:\n",
+        failure.value.message,
+    )
+    assert any("noria-model.yaml" in line for line in failure.value.log)
+    assert failure.value.timing.ok is False and steps == []
+
+
+def test_the_dockerfile_must_run_noria_serve_in_exec_form(tmp_path: Path) -> None:
+    spec = ImageSpec(python_version="3.11.7", noria_version="0.1.0", model_uri="m", flavor="x")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(dockerfile_text(spec))
+    commands = read_image_commands(dockerfile)
+    assert commands.server_command(bin_dir=Path("/v/bin"), model_dir=Path("/p/model"),
+                                   port=5) == [
+        "/v/bin/noria", "serve", "/p/model", "--host", "127.0.0.1", "--port", "5"
+    ]  # fmt: skip
+    health = commands.health_command(bin_dir=Path("/v/bin"), port=5)
+    assert health[0] == "/v/bin/python" and "http://127.0.0.1:5/health/ready" in health[-1]
+    dockerfile.write_text(dockerfile_text(spec).replace('CMD ["--host"', "CMD --host ["))
+    with pytest.raises(InvalidArgument, match=r"CMD '--host .* is not in exec form"):
+        read_image_commands(dockerfile)

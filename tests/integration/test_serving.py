@@ -173,6 +173,7 @@ def test_health_and_the_models_served(http: httpx.Client) -> None:
     assert http.get("/health/ready").json() == {
         "status": "ready",
         "models": ["credit", "fragile", "matrix"],
+        "deployments": [],
     }
     models = {model["name"]: model for model in http.get("/v1/models").json()["models"]}
     assert (models["credit"]["version"], models["credit"]["registered_model"]) == (1, "credit")

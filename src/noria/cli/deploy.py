@@ -182,7 +182,7 @@ def _predictions(
         except (OSError, pa.ArrowInvalid) as exc:
             raise InvalidArgument(f"Cannot read predictions from {path}: {exc}") from None
     else:
-        from noria.serving.prediction_log import read_predictions
+        from noria.predictions.log import read_predictions
 
         start = datetime.now(UTC) - timedelta(hours=hours)
         models = sorted({route.model_name for route in deployment.routes})

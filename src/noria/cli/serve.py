@@ -1,4 +1,7 @@
-"""``noria serve``: the model server under uvicorn (``noria server`` is the platform API)."""
+"""``noria serve``: the model server under uvicorn (``noria server`` is the platform API).
+
+It serves models by URI and deployments by name (``--deployment``), each under its name.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,37 @@ import typer
 
 from noria.cli.context import options
 from noria.cli.render import error_console
+from noria.domain.deployments import DeploymentStatus, RouteRole
+from noria.errors import InvalidArgument
+from noria.settings import Settings
 
 
 def serve_models(
     ctx: typer.Context,
     models: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            metavar="URI...",
+            metavar="URI",
             help=(
                 "Models to serve: runs:/<id>/<path>, models:/<name>/<version>, "
                 "models:/<name>@<alias> or a model folder; name=URI to choose the name."
             ),
             show_default=False,
         ),
-    ],
+    ] = None,
+    deployment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deployment",
+            "-d",
+            metavar="NAME",
+            help=(
+                "A deployment to serve under its name, routing requests to its primary, "
+                "canaries and shadows (repeat for more)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8080,
     workers: Annotated[
@@ -44,7 +63,11 @@ def serve_models(
     watch_interval: Annotated[
         float,
         typer.Option(
-            min=0, help="Seconds between looks at the served aliases (0: never swap versions)."
+            min=0,
+            help=(
+                "Seconds between looks at the served aliases and deployments "
+                "(0: never swap versions or re-read deployments)."
+            ),
         ),
     ] = 2.0,
     no_prediction_log: Annotated[
@@ -65,13 +88,20 @@ def serve_models(
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serve models over HTTP: Noria's JSON, MLflow's /invocations and Open Inference (V2)."""
+    """Serve models and deployments over HTTP: Noria's JSON, MLflow's /invocations and Open
+    Inference (V2)."""
     import uvicorn
 
     from noria.serving.app import create_serving_app
     from noria.serving.config import BatchingConfig, PredictionLogConfig, serving_config
     from noria.serving.factory import FACTORY, launch_environment
     from noria.serving.loading import resolve_sources
+
+    if not models and not deployment:
+        raise InvalidArgument(
+            "nothing to serve: give model URIs (noria serve models:/credit@champion) or "
+            "deployments (noria serve --deployment credit-api), or both"
+        )
 
     batching = BatchingConfig(
         enabled=not no_batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms
@@ -83,9 +113,10 @@ def serve_models(
         queue_size=log_queue,
     )
     config = serving_config(
-        models,
+        models or [],
         batching=batching,
         max_body_bytes=int(max_body_mb * 2**20),
+        deployments=deployment or [],
         watch_interval_s=watch_interval,
         prediction_log=prediction_log,
     )
@@ -99,7 +130,8 @@ def serve_models(
         error_console().print(
             f"{source.config.served_name} ← {source.config.uri}{version}{follows}", markup=False
         )
-    where = "off" if no_prediction_log else settings.resolved_artifact_uri() or "the store"
+    _show_deployments(deployment or [], settings, watch_interval)
+    where = "off" if no_prediction_log else settings.resolved_artifact_uri() or settings.store_uri
     error_console().print(
         f"Noria model server on http://{host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}; prediction log: {where})",
@@ -119,3 +151,22 @@ def serve_models(
         log_level=log_level,
         access_log=access_log,
     )
+
+
+def _show_deployments(names: list[str], settings: Settings, watch_interval: float) -> None:
+    """Check the deployments (one line for a missing one) and say what each route serves."""
+    if not names:
+        return
+    from noria.serving.deployment_check import resolve_deployments
+
+    follows = f", re-read every {watch_interval:g} s" if watch_interval > 0 else ""
+    for deployment, versions in resolve_deployments(names, settings):
+        routes = ", ".join(
+            f"{route.role.value} {route.model_uri} (version {versions[route.model_uri]}"
+            + (")" if route.role is RouteRole.SHADOW else f", {route.percent:g}%)")
+            for route in deployment.routes
+        )
+        paused = " [paused]" if deployment.status is DeploymentStatus.PAUSED else ""
+        error_console().print(
+            f"{deployment.name} ← deployment: {routes}{paused}{follows}", markup=False
+        )

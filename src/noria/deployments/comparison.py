@@ -1,6 +1,6 @@
 """How the shadow and canary versions answer compared with the live (primary) version.
 
-Input: prediction-log rows (:func:`noria.serving.prediction_log.read_predictions` gives them)
+Input: prediction-log rows (:func:`noria.predictions.log.read_predictions` gives them)
 with these columns:
 
 ``request_id``   the request the row belongs to (shadows log the live request's id)

@@ -1,12 +1,10 @@
 """A deployment's traffic in the prediction log, and the labels that arrived for it.
 
-The one module that reads the serving package's log formats (``.importlinter`` lets it:
-the readers live with the model server that writes the log).
-
-The log is kept per served model, so a deployment's rows are those of every model it routes
-to whose ``deployment`` column is its name — or empty, for a model served directly with
-``noria serve`` (the server does not tag rows with a deployment yet). Shadow answers are left
-out: they copy requests the live routes answered, and would count each request twice.
+The log is kept per registered model, so a deployment's rows are those of every model it
+routes to whose ``deployment`` column is its name (``noria serve --deployment NAME`` writes
+it) — or empty, for a model served directly with ``noria serve models:/…``. Shadow answers
+are left out (``role`` = shadow, or, in rows logged without a role, the shadow routes'
+versions): they copy requests the live routes answered, and would count each request twice.
 """
 
 from __future__ import annotations
@@ -18,14 +16,15 @@ from typing import TYPE_CHECKING
 from noria.artifacts import ArtifactStore
 from noria.domain.deployments import Deployment, RouteRole
 from noria.errors import NotFound
-from noria.serving.feedback import join_feedback, read_feedback
-from noria.serving.prediction_log import (
+from noria.predictions.feedback import read_feedback
+from noria.predictions.join import join_feedback
+from noria.predictions.log import (
     INPUT_PREFIX,
     PREDICTIONS_PREFIX,
     model_stream,
     read_predictions,
 )
-from noria.serving.segment_tables import concat_segments
+from noria.predictions.tables import concat_segments
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,7 +80,7 @@ class DeploymentLog:
         raise NotFound(
             f"Deployment {self.deployment.name!r} has no prediction log: nothing was logged for "
             f"model(s) {served}. Serve it with the prediction log on (`noria serve "
-            f"models:/{self.models[0]}@<alias>`), send traffic, then create the monitor."
+            f"--deployment {self.deployment.name}`), send traffic, then create the monitor."
         )
 
     def rows(self, start_ms: int, end_ms: int) -> pa.Table:

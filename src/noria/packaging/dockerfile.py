@@ -18,6 +18,7 @@ from noria.errors import InvalidArgument
 PORT = 8080
 APP_DIR = "/app"
 MODEL_DIR = f"{APP_DIR}/model"
+HOME_DIR = "/var/lib/noria"  # NORIA_HOME: the prediction log's folder, writable by USER
 USER = "noria"
 
 _MINOR = re.compile(r"^(\d+)\.(\d+)")
@@ -48,7 +49,7 @@ def python_minor(version: str) -> str:
 
 def dockerfile_text(spec: ImageSpec) -> str:
     # The health check uses Python's urllib: the slim image has no curl or wget.
-    health = f"http://127.0.0.1:{PORT}/health"
+    health = f"http://127.0.0.1:{PORT}/health/ready"
     probe = (
         "import sys, urllib.request; "
         f"sys.exit(urllib.request.urlopen('{health}', timeout=4).status != 200)"
@@ -64,10 +65,12 @@ FROM {spec.base_image}
 ENV PYTHONDONTWRITEBYTECODE=1 \\
     PYTHONUNBUFFERED=1 \\
     PIP_NO_CACHE_DIR=1 \\
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
+    NORIA_HOME={HOME_DIR}
 
 RUN groupadd --system {USER} \\
- && useradd --system --gid {USER} --home-dir /nonexistent --no-create-home {USER}
+ && useradd --system --gid {USER} --home-dir /nonexistent --no-create-home {USER} \\
+ && install -d -o {USER} -g {USER} {HOME_DIR}
 
 WORKDIR {APP_DIR}
 COPY requirements.lock {APP_DIR}/requirements.lock

@@ -1,9 +1,9 @@
 """Load a model directory, predict on its stored input example, print the outputs as JSON.
 
-``verify`` runs this file's source with a fresh environment's interpreter
-(``python -I -c <source> <model-dir>``), and calls :func:`predict_example` in its own
-process, so both sides turn predictions into JSON the same way. It therefore imports only the
-standard library and ``noria.models.format``, which every Noria wheel has.
+``verify`` calls :func:`predict_example` in its own process for the answer the packaged
+server must give. The file also runs on its own (``python -I -c <source> <model-dir>``) in any
+environment with a Noria wheel: it imports only the standard library and
+``noria.models.format``.
 """
 
 from __future__ import annotations

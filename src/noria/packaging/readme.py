@@ -32,7 +32,7 @@ Noria {spec.noria_version} on port {PORT}. Written by `noria models package`.
 | file | what it is |
 |---|---|
 | `Dockerfile` | `{spec.base_image}` (the model was saved with Python {spec.python_version}), \
-a non-root user, a health check on `/health`, entrypoint `noria serve /app/model` |
+a non-root user, a health check on `/health/ready`, entrypoint `noria serve /app/model` |
 | `requirements.lock` | the exact version of every package the server and the model need |
 | `wheels/` | the wheel of the Noria that packaged the model |
 | `model/` | the model directory (`noria-model.yaml`, the payload, the input example) |
@@ -42,12 +42,13 @@ a non-root user, a health check on `/health`, entrypoint `noria serve /app/model
 ```sh
 docker build -t {name} .
 docker run --rm -p {PORT}:{PORT} {name}
-curl http://localhost:{PORT}/health
+curl http://localhost:{PORT}/health/ready
 ```
 
 Without Docker, `noria models package {spec.model_uri} --out <dir> --verify` installs this
-package into a fresh virtual environment and checks that the model predicts there as it
-does where it was packaged.
+package into a fresh virtual environment, starts the image's `noria serve` command from there
+and checks that the server answers the input example as the model predicts where it was
+packaged.
 
 ## Inputs and outputs
 

@@ -1,18 +1,17 @@
-"""Prove a package works without Docker: install it into a fresh virtual environment and
-check the model predicts there as it does here.
+"""Prove a package works without Docker: install it into a fresh virtual environment, start
+the image's server from there and check that it answers as the model predicts here.
 
 The steps mirror the Dockerfile: a new virtual environment of the model's Python minor
 version, Noria from ``wheels/`` with no index, then ``requirements.lock`` from the configured
-index. A small program (:mod:`noria.packaging.probe`) then loads ``model/`` in that
-environment, predicts on the stored input example and prints the outputs as JSON, which must
-equal what the same program gives in this process (exactly for scikit-learn, within a stated
-tolerance for other flavors: see :mod:`noria.packaging.compare`). Once ``noria serve``
-exists, this will start the server from that environment and send it the example instead.
+index. The Dockerfile's own ``noria serve`` command then runs from that environment on a free
+port (:mod:`noria.packaging.server_check`); once ready, the Dockerfile's health check is run,
+the stored input example is sent to ``POST /v1/models/<name>/predict``, and the answer must
+equal what :mod:`noria.packaging.probe` predicts in this process (exactly for scikit-learn,
+within a stated tolerance for other flavors: see :mod:`noria.packaging.compare`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -23,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from noria.errors import InvalidArgument, NotFound, Unsupported
-from noria.models.manifest import read_manifest
+from noria.models.input_example import read_example
+from noria.models.manifest import InputExampleRef, read_manifest
 from noria.packaging import probe
 from noria.packaging.build import LOCK, MODEL, PACKAGE_MARKER, WHEELS, is_package
 from noria.packaging.compare import comparison_for, first_difference
 from noria.packaging.dockerfile import python_minor
+from noria.packaging.example_request import as_answer_rows, example_body
+from noria.packaging.server_check import ServerFailed, predict_through_server
 from noria.packaging.steps import StepFailed, StepTiming, run_step
 from noria.packaging.wheel import wheel_version
-
-_SHOWN_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,42 +39,46 @@ class VerifyResult:
     ok: bool
     steps: tuple[StepTiming, ...]
     comparison: str  # "exact", or the tolerance used
-    expected: Any  # the outputs in this process (JSON values), None if not reached
-    actual: Any  # the outputs in the fresh environment, None if not reached
-    problem: str | None  # one line saying what failed
-    warnings: tuple[str, ...]  # warnings while loading, prefixed with where
+    expected: Any  # {"predict": rows} in this process (JSON values), None if not reached
+    actual: Any  # {"predict": rows} the server answered, None if not reached
+    problem: str | None  # what failed (a server's failure adds its last log lines)
+    warnings: tuple[str, ...]  # warnings while loading here, prefixed with where
+    server_log: tuple[str, ...] = ()  # the server's last log lines, when a server step failed
 
 
 def verify_package(out: Path) -> VerifyResult:
-    """Install the package in ``out`` into a fresh virtual environment and compare the
-    model's predictions there with this process's."""
+    """Install the package in ``out`` into a fresh virtual environment, serve it from there
+    and compare the server's answer to the input example with this process's prediction."""
     model_dir = _check_package(out)
     manifest = read_manifest(model_dir)
     comparison = comparison_for(manifest.flavor)
     python = _interpreter(python_minor(manifest.environment.python))
     started = time.perf_counter()
-    expected = probe.predict_example(model_dir)
+    probed = probe.predict_example(model_dir)
+    expected = {"predict": as_answer_rows(probed["outputs"]["predict"])}
+    body = example_body(read_example(model_dir, _example_ref(model_dir)))
     steps = [StepTiming("predict in this process", time.perf_counter() - started, ok=True)]
+    warnings = tuple(f"here: {text}" for text in probed.get("warnings", []))
     with tempfile.TemporaryDirectory(prefix="noria-verify-") as folder:
         try:
-            actual = _predict_in_fresh_environment(out, Path(folder), python, steps)
+            bin_dir = _fresh_environment(out, Path(folder), python, steps)
+            answer = predict_through_server(
+                out, bin_dir, Path(folder), body, steps, env=_clean_environment()
+            )
         except StepFailed as failure:
             steps.append(failure.timing)
-            return VerifyResult(False, tuple(steps), comparison, expected["outputs"], None,
-                                failure.message, _warnings(expected, None))  # fmt: skip
-    difference = first_difference(
-        expected["outputs"], actual["outputs"], exact=comparison == "exact"
-    )
+            log = failure.log if isinstance(failure, ServerFailed) else ()
+            return VerifyResult(False, tuple(steps), comparison, expected, None,
+                                failure.message, warnings, log)  # fmt: skip
+    actual = {"predict": answer}
+    difference = first_difference(expected, actual, exact=comparison == "exact")
     problem = None if difference is None else f"predictions differ ({comparison}) at {difference}"
-    return VerifyResult(
-        problem is None, tuple(steps), comparison, expected["outputs"], actual["outputs"],
-        problem, _warnings(expected, actual),
-    )  # fmt: skip
+    return VerifyResult(problem is None, tuple(steps), comparison, expected, actual, problem,
+                        warnings)  # fmt: skip
 
 
-def _predict_in_fresh_environment(
-    out: Path, folder: Path, python: str, steps: list[StepTiming]
-) -> dict[str, Any]:
+def _fresh_environment(out: Path, folder: Path, python: str, steps: list[StepTiming]) -> Path:
+    """A new virtual environment holding the package's Noria and lock; its ``bin`` folder."""
     venv = folder / "venv"
     fresh = str(venv / "bin" / "python")
     wheel = next((out / WHEELS).glob("noria-*.whl"))
@@ -88,21 +92,7 @@ def _predict_in_fresh_environment(
     ]  # fmt: skip
     for name, command in commands:
         steps.append(run_step(name, command, cwd=folder, env=_clean_environment())[1])
-    done, timing = run_step(
-        "predict in the fresh environment",
-        [fresh, "-I", "-c", Path(probe.__file__).read_text(encoding="utf-8"), str(out / MODEL)],
-        cwd=folder,
-        env=_clean_environment(),
-    )
-    try:
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise StepFailed(
-            f"the fresh environment printed no predictions: {done.stdout[-_SHOWN_CHARS:]!r}",
-            StepTiming(timing.name, timing.seconds, ok=False),
-        ) from None
-    steps.append(timing)
-    return result
+    return venv / "bin"
 
 
 def _check_package(out: Path) -> Path:
@@ -136,14 +126,20 @@ def _interpreter(minor: str) -> str:
     return found
 
 
+def _example_ref(model_dir: Path) -> InputExampleRef:
+    ref = read_manifest(model_dir).input_example
+    if ref is None:  # checked by _check_package already
+        raise InvalidArgument(f"the model in {model_dir} has no input example")
+    return ref
+
+
 def _clean_environment() -> dict[str, str]:
-    # Nothing from this environment may leak into the fresh one's imports.
+    # Nothing from this environment may leak into the fresh one: not its imports, not its
+    # stores (the packaged server's prediction log goes to a NORIA_HOME of its own).
     leaking = {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"}
     leaking |= {"PIP_USER", "PIP_TARGET", "PIP_PREFIX", "PIP_ROOT"}  # installs elsewhere
-    return {key: value for key, value in os.environ.items() if key not in leaking}
-
-
-def _warnings(expected: dict[str, Any], actual: dict[str, Any] | None) -> tuple[str, ...]:
-    here = [f"here: {text}" for text in expected.get("warnings", [])]
-    there = [f"fresh environment: {text}" for text in (actual or {}).get("warnings", [])]
-    return (*here, *there)
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in leaking and not key.startswith("NORIA_")
+    }

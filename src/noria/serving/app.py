@@ -5,9 +5,11 @@
 >>> uvicorn.run(app, port=8080)
 
 In the app's lifespan, before uvicorn accepts a connection, the store is opened, the models
-are resolved, loaded and warmed, the prediction and feedback logs are set up and the aliases
-start being watched; ``/health/ready`` answers 200 from then on. At shutdown the watch stops,
-the batchers answer what is queued, then the logs are closed (their records written).
+and every route of the deployments are resolved, loaded and warmed, the prediction and
+feedback logs are set up and the aliases and deployments start being watched;
+``/health/ready`` answers 200 from then on. At shutdown the watch stops, the shadows' copies
+under way are answered, the batchers answer what is queued, then the logs are closed (their
+records written).
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ from fastapi import FastAPI
 
 from noria import __version__
 from noria.client import Client, connect
+from noria.domain.deployments import MAX_ROUTES
+from noria.predictions.feedback import FeedbackLog
+from noria.predictions.log import ParquetPredictionLog
+from noria.predictions.records import PredictionSink
 from noria.serving import routes_feedback, routes_info, routes_predict
 from noria.serving.config import ServingConfig
+from noria.serving.deployment_watch import DeploymentWatcher, Executors
 from noria.serving.endpoints import publish, start_endpoint
-from noria.serving.feedback import FeedbackLog
 from noria.serving.heap import freeze_long_lived
 from noria.serving.hot_swap import AliasWatcher
 from noria.serving.http_errors import install_error_handlers
 from noria.serving.loading import load_served_model, needs_store, resolve_with
 from noria.serving.metrics import ServingMetrics
-from noria.serving.prediction_log import ParquetPredictionLog
-from noria.serving.sink import PredictionSink
+from noria.serving.shadows import ShadowTraffic
 from noria.serving.state import ServingState
 from noria.settings import Settings
 
@@ -51,19 +56,38 @@ def create_serving_app(
     ``feedback`` the labels of ``POST /v1/feedback``. The app closes both at shutdown.
     """
     state = ServingState(config=config, metrics=ServingMetrics(), sink=sink, feedback=feedback)
+    if config.deployments:
+        state.shadows = ShadowTraffic({d.name: d.shadow_queue for d in config.deployments})
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # One batch per model runs at a time; the extra threads serve unbatched models.
+        # One batch per model (and per deployment route) runs at a time; the extra threads
+        # serve unbatched models. Shadows have threads of their own (noria.serving.shadows).
+        routes = MAX_ROUTES * len(config.deployments)
         executor = ThreadPoolExecutor(
-            max_workers=len(config.models) + 4, thread_name_prefix="noria-predict"
+            max_workers=len(config.models) + routes + 4, thread_name_prefix="noria-predict"
+        )
+        shadow_executor = ThreadPoolExecutor(
+            max_workers=routes + 1, thread_name_prefix="noria-shadow"
         )
         async with AsyncExitStack() as stack:
             stack.callback(executor.shutdown, wait=True)
+            stack.callback(shadow_executor.shutdown, wait=True)
             client = await _open_client(config, settings, stack)
             _open_logs(state, client, stack)
             stack.push_async_callback(_close_batchers, state)
             await _open_models(state, client, executor)
+            if client is not None and config.deployments:
+                deployments = DeploymentWatcher(
+                    state,
+                    client,
+                    executors=Executors(live=executor, shadow=shadow_executor),
+                    interval_s=config.watch_interval_s,
+                    warm_up=config.warm_up,
+                )
+                stack.push_async_callback(deployments.aclose)
+                await deployments.open()
+                deployments.start()
             if client is not None:
                 watcher = AliasWatcher(
                     state,
@@ -101,7 +125,7 @@ async def _open_client(
 ) -> Client | None:
     """The store, when a model URI or the logs need one. A server of model folders only
     opens the artifact store for its logs, and leaves the metadata store untouched."""
-    resolving = needs_store(config.models)
+    resolving = needs_store(config.models) or bool(config.deployments)
     if not resolving and not config.prediction_log.enabled:
         return None
     client = await asyncio.to_thread(connect, settings, initialize=resolving)
@@ -142,6 +166,12 @@ async def _open_models(
 
 
 async def _close_batchers(state: ServingState) -> None:
+    """Answer the shadows' copies under way (they need the batchers), then what is queued."""
     state.ready = False
+    if state.shadows is not None:
+        await state.shadows.drain()
     for endpoint in state.endpoints.values():
         await endpoint.batcher.aclose()
+    for view in state.deployments.values():
+        for endpoint in view.endpoints().values():
+            await endpoint.batcher.aclose()

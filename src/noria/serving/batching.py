@@ -69,11 +69,14 @@ class MicroBatcher:
         *,
         executor: Executor,
         observer: BatchObserver | None = None,
+        log_failures: bool = True,
     ) -> None:
         self._predict = predict
         self._config = config
         self._executor = executor
         self._observer = observer
+        # Off for shadows, whose failures are counted and reported once a minute instead.
+        self._log_failures = log_failures
         self._queue: deque[_Item] = deque()
         self._queued_rows = 0
         self._incoming = 0
@@ -152,7 +155,8 @@ class MicroBatcher:
         try:
             return await loop.run_in_executor(self._executor, self._predict, inputs)
         except Exception:
-            logger.exception("predict failed on a request of %d rows", inputs.rows)
+            if self._log_failures:
+                logger.exception("predict failed on a request of %d rows", inputs.rows)
             raise
 
     async def _dispatch_forever(self) -> None:
@@ -222,12 +226,10 @@ class MicroBatcher:
         inputs = ModelInput.concat([item.inputs for item in batch])
         loop = asyncio.get_running_loop()
         try:
-            if len(batch) == 1 and not self._queue and not self._incoming:
-                predictions = self._predict(inputs)
-            else:
-                predictions = await loop.run_in_executor(self._executor, self._predict, inputs)
+            predictions = await loop.run_in_executor(self._executor, self._predict, inputs)
         except Exception as exc:  # the model's failure: it goes to this batch's callers only
-            logger.exception("predict failed on a batch of %d rows", inputs.rows)
+            if self._log_failures:
+                logger.exception("predict failed on a batch of %d rows", inputs.rows)
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)

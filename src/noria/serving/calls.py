@@ -2,7 +2,9 @@
 
 The order matters: the body is read under the size limit, parsed and validated against the
 signature before anything is queued, so a bad request never reaches the model. The answer is
-counted in the metrics, and offered to the prediction sink only after it has been sent.
+counted in the metrics, and offered to the prediction sink only after it has been sent (then
+too, for a deployment, its shadows get their copies: :mod:`noria.serving.shadows`).
+Requests to a deployment pick their route in :mod:`noria.serving.routed`.
 """
 
 from __future__ import annotations
@@ -16,23 +18,36 @@ from typing import Any, Literal
 from fastapi import Request
 from starlette.background import BackgroundTask
 
+from noria.domain.deployments import RouteRole
 from noria.domain.ids import new_id
 from noria.errors import InvalidArgument, NoriaError
+from noria.predictions.records import PredictionRecord
 from noria.serving.errors import ModelFailed, PayloadTooLarge, UnsupportedMediaType
-from noria.serving.http_errors import MODEL_VERSION_HEADER, REQUEST_ID_HEADER
+from noria.serving.http_errors import MODEL_VERSION_HEADER, REQUEST_ID_HEADER, ROUTE_HEADER
 from noria.serving.json_response import JsonResponse
 from noria.serving.loading import ServedModel
-from noria.serving.metrics import UNKNOWN_MODEL
+from noria.serving.metrics import UNKNOWN_MODEL, version_label
 from noria.serving.model_input import ModelInput
 from noria.serving.payloads import Payload
 from noria.serving.predictions import Predictions
-from noria.serving.sink import PredictionRecord
 from noria.serving.state import ModelEndpoint, ServingState
 from noria.serving.validation import validate
 
 Protocol = Literal["native", "mlflow", "v2"]
-ParseFn = Callable[[bytes, ServedModel], Payload]
+ParseFn = Callable[[bytes], Payload]
+# Checks that need the model (Open Inference's requested outputs); they add to the problems.
+CheckFn = Callable[[Payload, ServedModel], None]
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, no spaces
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTaken:
+    """The deployment route that answered a request."""
+
+    deployment: str
+    role: RouteRole
+    model: str  # the registered model: the prediction log's stream
+    payload: Payload  # the request as parsed: each shadow validates it for its own model
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,7 @@ class PredictionCall:
     predictions: Predictions
     started: float  # perf_counter at arrival
     arrived_ms: int  # ms since the epoch
+    route: RouteTaken | None = None  # set when the request came through a deployment
 
 
 def serving_state(request: Request) -> ServingState:
@@ -57,31 +73,34 @@ async def run_prediction(
     select: Callable[[], ModelEndpoint],
     protocol: Protocol,
     parse: ParseFn,
+    check: CheckFn | None = None,
 ) -> PredictionCall:
     """Predict one request on the endpoint ``select`` names; errors are counted, then raised."""
     state = serving_state(request)
     started, arrived_ms = time.perf_counter(), time.time_ns() // 1_000_000
     endpoint: ModelEndpoint | None = None
     try:
-        request_id = _request_id(request)
+        request_id = request_id_of(request)
         endpoint = select()  # kept to the end: a hot swap meanwhile does not change it
         gauge = endpoint.series.in_flight
         gauge.inc()
         try:
             with endpoint.batcher.incoming():
                 body = await read_body(request, state.config.max_body_bytes)
-                inputs = validate(
-                    endpoint.served.signature, parse(body, endpoint.served), model=endpoint.name
-                )
+                payload = parse(body)
+                if check is not None:
+                    check(payload, endpoint.served)
+                inputs = validate(endpoint.served.signature, payload, model=endpoint.name)
                 pending = endpoint.batcher.submit(inputs)
             predictions = await pending
         finally:
             gauge.dec()
     except NoriaError as exc:
-        _count(state, endpoint, protocol, exc.http_status, started, error_code=exc.error_code)
+        status, code = exc.http_status, exc.error_code
+        count_answer(state, endpoint, protocol, status, started, error_code=code)
         raise
     except Exception:
-        _count(state, endpoint, protocol, 500, started, error_code="INTERNAL_ERROR")
+        count_answer(state, endpoint, protocol, 500, started, error_code="INTERNAL_ERROR")
         raise
     return PredictionCall(endpoint, request_id, inputs, predictions, started, arrived_ms)
 
@@ -93,7 +112,8 @@ def answer(
     body: dict[str, Any],
     outputs: list[Any] | None,
 ) -> JsonResponse:
-    """The 200 answer; counts it and, when a sink is set, logs it once it has been sent.
+    """The 200 answer; counts it and, once it has been sent, logs it (when a sink is set)
+    and sends a deployment's shadows their copies.
 
     ``outputs`` are the per-row predictions when the caller already computed them."""
     state = serving_state(request)
@@ -101,6 +121,8 @@ def answer(
     version = call.endpoint.served.version
     if version is not None:
         headers[MODEL_VERSION_HEADER] = str(version)
+    if call.route is not None:
+        headers[ROUTE_HEADER] = call.route.role.value
     try:
         response = JsonResponse(body, headers=headers)
     except TypeError as exc:  # the model answered with objects JSON cannot hold
@@ -108,11 +130,16 @@ def answer(
             f"model {call.endpoint.name!r} answered with values that cannot be sent as JSON "
             f"({exc}); make it return numbers, text or booleans"
         )
-        _count(state, call.endpoint, protocol, 500, call.started, error_code=failure.error_code)
+        count_answer(
+            state, call.endpoint, protocol, 500, call.started,
+            error_code=failure.error_code, deployment=_counted_route(call),
+        )  # fmt: skip
         raise failure from exc
-    latency = _count(state, call.endpoint, protocol, 200, call.started)
-    if state.sink is not None:
-        response.background = BackgroundTask(_offer, state, call, outputs, latency)
+    latency = count_answer(
+        state, call.endpoint, protocol, 200, call.started, deployment=_counted_route(call)
+    )
+    if state.sink is not None or call.route is not None:
+        response.background = BackgroundTask(_after_answer, state, call, outputs, latency)
     return response
 
 
@@ -150,7 +177,7 @@ def _too_large(size: int, limit: int) -> PayloadTooLarge:
     )
 
 
-def _request_id(request: Request) -> str:
+def request_id_of(request: Request) -> str:
     """The caller's ``X-Request-ID`` when it is usable, else a new id."""
     given = request.headers.get(REQUEST_ID_HEADER)
     if given is not None and not _REQUEST_ID.fullmatch(given):
@@ -163,7 +190,7 @@ def _request_id(request: Request) -> str:
     return request_id
 
 
-def _count(
+def count_answer(
     state: ServingState,
     endpoint: ModelEndpoint | None,
     protocol: Protocol,
@@ -171,9 +198,16 @@ def _count(
     started: float,
     *,
     error_code: str | None = None,
+    deployment: tuple[str, str] | None = None,
 ) -> float:
-    """Count one answer; returns its latency in seconds."""
+    """Count one answer; with ``deployment`` = (name, role), under that deployment's route
+    too (role ``""`` when it failed before a route was picked). Returns its latency in s."""
     elapsed = time.perf_counter() - started
+    if deployment is not None:
+        version = None if endpoint is None else endpoint.served.version
+        state.metrics.deployment_requests.labels(
+            *deployment, version_label(version), str(status)
+        ).inc()
     if endpoint is None:
         metrics = state.metrics
         metrics.requests.labels(UNKNOWN_MODEL, "", protocol, str(status)).inc()
@@ -186,20 +220,29 @@ def _count(
     return elapsed
 
 
-async def _offer(
+def _counted_route(call: PredictionCall) -> tuple[str, str] | None:
+    route = call.route
+    return None if route is None else (route.deployment, route.role.value)
+
+
+async def _after_answer(
     state: ServingState, call: PredictionCall, outputs: list[Any] | None, latency: float
 ) -> None:
-    if state.sink is None:
-        return
-    record = PredictionRecord(
-        request_id=call.request_id,
-        model=call.endpoint.name,
-        version=call.endpoint.served.version,
-        deployment=None,
-        inputs=call.inputs.row_dicts(),
-        outputs=outputs if outputs is not None else call.predictions.row_values(),
-        latency_ms=latency * 1000,
-        time_ms=call.arrived_ms,
-    )
-    if not state.sink.offer(record):
-        state.metrics.dropped_predictions.labels(call.endpoint.name).inc()
+    """Once the answer is sent: log it, then hand the shadows their copies (never awaited)."""
+    route = call.route
+    if state.sink is not None:
+        record = PredictionRecord(
+            request_id=call.request_id,
+            model=call.endpoint.name if route is None else route.model,
+            version=call.endpoint.served.version,
+            deployment=None if route is None else route.deployment,
+            inputs=call.inputs.row_dicts(),
+            outputs=outputs if outputs is not None else call.predictions.row_values(),
+            latency_ms=latency * 1000,
+            time_ms=call.arrived_ms,
+            role=None if route is None else route.role.value,
+        )
+        if not state.sink.offer(record):
+            state.metrics.dropped_predictions.labels(record.model).inc()
+    if route is not None and state.shadows is not None:
+        state.shadows.send(state, call, route)

@@ -3,6 +3,7 @@
 >>> config = ServingConfig(models=(ServedModelConfig(uri="models:/credit@champion"),))
 >>> config.models[0].served_name
 'credit'
+>>> ServingConfig(deployments=(ServedDeploymentConfig(name="credit-api"),))   # by its routes
 
 A model spec on the command line is ``URI`` or ``name=URI`` (:func:`parse_model_spec`).
 The configuration is plain data (pydantic, frozen), so it travels to uvicorn's worker
@@ -17,6 +18,7 @@ from pathlib import PurePath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from noria.domain.deployments import check_deployment_name
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, RegisteredModelUri, RunUri, parse_uri
 from noria.errors import InvalidArgument
 
@@ -66,6 +68,28 @@ class ServedModelConfig(_Frozen):
         return self.uri.startswith("models:") and isinstance(parse_uri(self.uri), ModelAliasUri)
 
 
+class ServedDeploymentConfig(_Frozen):
+    """A deployment (``noria deploy create``) served under its name: each of its routes is a
+    model version with a batcher of its own, all batched alike."""
+
+    name: str = Field(min_length=1, description="The deployment's name in the store.")
+    batching: BatchingConfig = BatchingConfig()
+    shadow_queue: int = Field(
+        default=1_000,
+        ge=1,
+        le=1_000_000,
+        description="Copies one shadow route may have waiting; past that, copies are dropped.",
+    )
+
+    @model_validator(mode="after")
+    def _check_name(self) -> ServedDeploymentConfig:
+        try:
+            check_deployment_name(self.name)
+        except InvalidArgument as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+
 class PredictionLogConfig(_Frozen):
     """The Parquet prediction log and the feedback route (docs/prediction-log.md)."""
 
@@ -80,27 +104,46 @@ class PredictionLogConfig(_Frozen):
 
 
 class ServingConfig(_Frozen):
-    """The whole server: its models, the request size limit, the alias watch and the log."""
+    """The whole server: its models and deployments, the request size limit, the watch of
+    aliases and deployments, and the log."""
 
-    models: tuple[ServedModelConfig, ...] = Field(min_length=1)
+    models: tuple[ServedModelConfig, ...] = ()
+    deployments: tuple[ServedDeploymentConfig, ...] = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1)
     warm_up: bool = Field(default=True, description="Predict on each input example at startup.")
     watch_interval_s: float = Field(
         default=2.0,
         ge=0,
         le=86_400,
-        description="Seconds between looks at the aliases served (0: never look again).",
+        description=(
+            "Seconds between looks at the aliases and deployments served (0: never look again)."
+        ),
     )
     prediction_log: PredictionLogConfig = PredictionLogConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> ServingConfig:
+        if not self.models and not self.deployments:
+            raise ValueError(
+                "nothing to serve: give at least one model URI or one deployment "
+                "(noria serve models:/<name>@<alias>, or noria serve --deployment <name>)"
+            )
         names = [model.served_name for model in self.models]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(
                 f"two served models are named {repeated[0]!r}; name them apart with "
                 f"name=URI, e.g. {repeated[0]}-a=<uri>"
+            )
+        deployments = [deployment.name for deployment in self.deployments]
+        twice = sorted({name for name in deployments if deployments.count(name) > 1})
+        if twice:
+            raise ValueError(f"deployment {twice[0]!r} is given twice; serve it once")
+        clash = sorted(set(names) & set(deployments))
+        if clash:
+            raise ValueError(
+                f"{clash[0]!r} names both a model and a deployment; both are served under "
+                f"their names, so name the model apart with name=URI, e.g. {clash[0]}-model=<uri>"
             )
         return self
 
@@ -152,14 +195,18 @@ def serving_config(
     *,
     batching: BatchingConfig,
     max_body_bytes: int,
+    deployments: Sequence[str] = (),
     watch_interval_s: float = 2.0,
     prediction_log: PredictionLogConfig | None = None,
 ) -> ServingConfig:
-    """The configuration for model specs given on a command line, or one InvalidArgument."""
+    """The configuration for model specs and deployment names given on a command line, or
+    one InvalidArgument."""
     try:
         models = tuple(parse_model_spec(spec, batching) for spec in specs)
+        served = tuple(ServedDeploymentConfig(name=name, batching=batching) for name in deployments)
         return ServingConfig(
             models=models,
+            deployments=served,
             max_body_bytes=max_body_bytes,
             watch_interval_s=watch_interval_s,
             prediction_log=prediction_log or PredictionLogConfig(),

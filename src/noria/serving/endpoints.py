@@ -6,9 +6,11 @@ entry between two awaits is atomic for every request handler.
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Executor
 
 from noria.serving.batching import MicroBatcher, PredictFn
+from noria.serving.heap import refreeze
 from noria.serving.loading import ServedModel
 from noria.serving.metrics import ServingMetrics, version_label
 from noria.serving.model_input import ModelInput
@@ -16,7 +18,9 @@ from noria.serving.predictions import Predictions
 from noria.serving.state import ModelEndpoint, ServingState
 
 
-def start_endpoint(state: ServingState, served: ServedModel, executor: Executor) -> ModelEndpoint:
+def start_endpoint(
+    state: ServingState, served: ServedModel, executor: Executor, *, log_failures: bool = True
+) -> ModelEndpoint:
     """``served`` behind a new, started batcher, with its metric series bound."""
     batching = served.source.config.batching
     batcher = MicroBatcher(
@@ -24,6 +28,7 @@ def start_endpoint(state: ServingState, served: ServedModel, executor: Executor)
         batching,
         executor=executor,
         observer=state.metrics.observer(served.name, served.version),
+        log_failures=log_failures,
     )
     batcher.start()
     return ModelEndpoint(
@@ -36,11 +41,27 @@ def publish(state: ServingState, endpoint: ModelEndpoint) -> ModelEndpoint | Non
     replaces (whose requests in flight still finish on it)."""
     previous = state.endpoints.get(endpoint.name)
     state.endpoints[endpoint.name] = endpoint
-    info = state.metrics.model_info
     if previous is not None:
-        info.remove(*_info_labels(previous.served))
-    info.labels(*_info_labels(endpoint.served)).set(1)
+        hide_info(state, previous)
+    show_info(state, endpoint)
     return previous
+
+
+def show_info(state: ServingState, endpoint: ModelEndpoint) -> None:
+    """``noria_serving_model_info`` for a version being served."""
+    state.metrics.model_info.labels(*_info_labels(endpoint.served)).set(1)
+
+
+def hide_info(state: ServingState, endpoint: ModelEndpoint) -> None:
+    """Drop a version that is no longer served from ``noria_serving_model_info``."""
+    state.metrics.model_info.remove(*_info_labels(endpoint.served))  # quiet when not shown
+
+
+async def retire(endpoint: ModelEndpoint) -> None:
+    """Let a replaced version answer what it took, then collect what it leaves behind."""
+    await endpoint.batcher.retire()
+    del endpoint  # the last reference to the old model, before the collection
+    await asyncio.to_thread(refreeze)
 
 
 def _info_labels(served: ServedModel) -> tuple[str, str, str, str]:

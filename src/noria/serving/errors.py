@@ -48,7 +48,8 @@ class FeedbackRejected(InvalidArgument):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        listed = "; ".join(f"{problem.field}: {problem.got}" for problem in self.problems[:3])
+        # Each problem's text names its entry already (labels[2].row must be ...).
+        listed = "; ".join(problem.got.rstrip(".") for problem in self.problems[:3])
         more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
         super().__init__(
             f"the feedback was not stored ({len(self.problems)} problem"
@@ -86,4 +87,11 @@ class ModelFailed(NoriaError):
 
 class ModelNotReady(NoriaError):
     error_code = "MODEL_NOT_READY"
+    http_status = 503
+
+
+class DeploymentPaused(NoriaError):
+    """The deployment is paused (``noria deploy pause``): nothing predicts until it resumes."""
+
+    error_code = "DEPLOYMENT_PAUSED"
     http_status = 503

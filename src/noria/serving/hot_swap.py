@@ -9,8 +9,8 @@ they are answered. Moving the alias back (a rollback) is a swap like any other.
 
 A version that cannot be loaded never interrupts serving: the old version stays, the failure
 is logged, counted (``noria_serving_swap_failures_total``) and shown as ``last_swap_error``
-by ``GET /v1/models``. The same version is tried again after a pause that doubles each time
-(from the watch interval up to five minutes), in case the failure was passing.
+by ``GET /v1/models``. The same version is tried again later (:mod:`noria.serving.retries`).
+Deployments' routes are followed the same way by :mod:`noria.serving.deployment_watch`.
 """
 
 from __future__ import annotations
@@ -20,27 +20,17 @@ import contextlib
 import logging
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 from noria.client import Client
 from noria.domain.registry import ModelVersion
 from noria.errors import NoriaError
-from noria.serving.batching import MicroBatcher
 from noria.serving.config import ServedModelConfig
-from noria.serving.endpoints import publish, start_endpoint
-from noria.serving.heap import refreeze
+from noria.serving.endpoints import publish, retire, start_endpoint
 from noria.serving.loading import ServedModel, load_served_model, version_source
+from noria.serving.retries import RetryBook
 from noria.serving.state import ServingState, SwapError
 
 logger = logging.getLogger("noria.serving")
-MAX_RETRY_PAUSE_S = 300.0
-
-
-@dataclass(slots=True)
-class _Failed:
-    version: int
-    failures: int
-    retry_at: float  # time.monotonic()
 
 
 class AliasWatcher:
@@ -66,15 +56,15 @@ class AliasWatcher:
         self._models = {
             model.served_name: model for model in state.config.models if model.follows_alias
         }
-        self._failed: dict[str, _Failed] = {}
+        self._retries: RetryBook[str] = RetryBook(interval_s)
         self._watch_errors: dict[str, str] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     @property
     def watched(self) -> frozenset[str]:
-        """The served names whose alias is followed."""
-        return frozenset(self._models)
+        """The served names whose alias is followed (none with a watch interval of 0)."""
+        return frozenset(self._models) if self._interval_s > 0 else frozenset()
 
     def start(self) -> None:
         if self._models and self._interval_s > 0 and self._task is None:
@@ -99,9 +89,9 @@ class AliasWatcher:
                 continue
             if target.version == endpoint.served.version:
                 # Back where it was (say, a broken version rolled back): nothing is pending.
-                self._failed.pop(name, None)
+                self._retries.clear(name)
                 self._state.swap_errors.pop(name, None)
-            elif not self._waiting_to_retry(name, target.version):
+            elif not self._retries.waiting(name, target.version):
                 await self._swap(name, target)
 
     async def _watch_forever(self) -> None:
@@ -136,12 +126,6 @@ class AliasWatcher:
             )
         self._watch_errors[name] = message
 
-    def _waiting_to_retry(self, name: str, version: int) -> bool:
-        failed = self._failed.get(name)
-        return (
-            failed is not None and failed.version == version and time.monotonic() < failed.retry_at
-        )
-
     async def _swap(self, name: str, target: ModelVersion) -> None:
         model = self._models[name]
         started = time.perf_counter()
@@ -152,7 +136,7 @@ class AliasWatcher:
             return
         new = start_endpoint(self._state, served, self._executor)
         previous = publish(self._state, new)
-        self._failed.pop(name, None)
+        self._retries.clear(name)
         self._state.swap_errors.pop(name, None)
         self._state.metrics.swaps.labels(name, str(target.version)).inc()
         old_version = None if previous is None else previous.served.version
@@ -165,15 +149,9 @@ class AliasWatcher:
             time.perf_counter() - started,
         )
         if previous is not None:
-            task = asyncio.get_running_loop().create_task(self._retire(previous.batcher))
+            task = asyncio.get_running_loop().create_task(retire(previous))
             self._retiring.add(task)
             task.add_done_callback(self._retiring.discard)
-
-    async def _retire(self, batcher: MicroBatcher) -> None:
-        """Let the old version answer what it took, then collect what it leaves behind."""
-        await batcher.retire()
-        del batcher  # the last reference to the old model, before the collection
-        await asyncio.to_thread(refreeze)
 
     def _load(self, model: ServedModelConfig, target: ModelVersion) -> ServedModel:
         source = version_source(model, self._client, target)
@@ -181,10 +159,7 @@ class AliasWatcher:
 
     def _swap_failed(self, name: str, target: ModelVersion, exc: Exception) -> None:
         message = exc.message if isinstance(exc, NoriaError) else f"{type(exc).__name__}: {exc}"
-        previous = self._failed.get(name)
-        failures = previous.failures + 1 if previous and previous.version == target.version else 1
-        pause = min(self._interval_s * 2**failures, MAX_RETRY_PAUSE_S)
-        self._failed[name] = _Failed(target.version, failures, time.monotonic() + pause)
+        pause = self._retries.failed(name, target.version)
         self._state.swap_errors[name] = SwapError(
             target.version, message, time.time_ns() // 1_000_000
         )

@@ -16,12 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from noria.errors import NoriaError
-from noria.serving.errors import FeedbackRejected, InputRejected
+from noria.serving.errors import DeploymentPaused, FeedbackRejected, InputRejected
 from noria.serving.json_response import JsonResponse
 
 logger = logging.getLogger("noria.serving")
 REQUEST_ID_HEADER = "X-Request-ID"
 MODEL_VERSION_HEADER = "X-Model-Version"  # the registered version that answered
+ROUTE_HEADER = "X-Deployment-Route"  # the deployment route that answered: primary or canary
 _CODES_BY_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
@@ -39,7 +40,7 @@ def error_response(
 async def _noria_error(request: Request, exc: Exception) -> JsonResponse:
     if not isinstance(exc, NoriaError):  # pragma: no cover - registered for NoriaError only
         raise exc
-    if exc.http_status >= 500:
+    if exc.http_status >= 500 and not isinstance(exc, DeploymentPaused):  # paused: on purpose
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     extra: dict[str, Any] = {}
     if isinstance(exc, InputRejected | FeedbackRejected):

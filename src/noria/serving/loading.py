@@ -123,14 +123,21 @@ def version_source(model: ServedModelConfig, client: Client, version: ModelVersi
     return ModelSource(model, directory, version.version, version.name)
 
 
-def load_served_model(source: ModelSource, *, warm_up: bool = True) -> ServedModel:
+def load_served_model(
+    source: ModelSource, *, warm_up: bool = True, name: str | None = None
+) -> ServedModel:
     """Load one model; with ``warm_up``, predict once on its input example (so the first
-    request does not pay for lazy initialisation, and a broken model fails at startup)."""
+    request does not pay for lazy initialisation, and a broken model fails at startup).
+
+    ``name`` overrides the served name (a deployment's route: ``credit-api/credit``)."""
     from noria.models.format import load_model
 
     model = load_model(source.directory)
     served = ServedModel(
-        source.config.served_name, source, model, needs_cast_after_validation(model.signature)
+        name or source.config.served_name,
+        source,
+        model,
+        needs_cast_after_validation(model.signature),
     )
     if warm_up:
         example = served.model.input_example()

@@ -131,6 +131,26 @@ class ServingMetrics:
             ["model"],
             registry=self.registry,
         )
+        self.deployment_requests = Counter(
+            "noria_serving_deployment_requests",
+            "Prediction requests to a deployment, by the route that answered (role and "
+            "version; empty when none was chosen) and HTTP status code.",
+            ["deployment", "role", "version", "code"],
+            registry=self.registry,
+        )
+        self.shadow_predictions = Counter(
+            "noria_serving_shadow_predictions",
+            "Copies of answered requests sent to shadow routes, by outcome: answered (logged), "
+            "failed (invalid for the shadow, or the model raised) or dropped (too many waiting).",
+            ["deployment", "model", "version", "outcome"],
+            registry=self.registry,
+        )
+        self.deployment_watch_errors = Counter(
+            "noria_serving_deployment_watch_errors",
+            "Looks at a served deployment that failed (store unreachable, deployment deleted).",
+            ["deployment"],
+            registry=self.registry,
+        )
         self.feedback_labels = Counter(
             "noria_serving_feedback_labels",
             "Ground-truth labels accepted by POST /v1/feedback.",
@@ -189,7 +209,7 @@ class EndpointSeries:
 
 
 class LogCounters(Protocol):
-    """What :class:`~noria.serving.prediction_log.ParquetPredictionLog` counts."""
+    """What :class:`~noria.predictions.log.ParquetPredictionLog` counts."""
 
     @property
     def written(self) -> int: ...

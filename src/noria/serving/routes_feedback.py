@@ -1,9 +1,9 @@
 """``POST /v1/feedback``: ground-truth labels for answered requests, by request id.
 
-The labels go to the feedback log (:class:`~noria.serving.feedback.FeedbackLog`) beside the
-prediction log, where :func:`~noria.serving.feedback.join_feedback` joins them back to the
-predictions. The whole body is checked first and every bad entry listed (422); a feedback
-queue that stays full answers 503, storing nothing, so the sender retries.
+The labels go to the feedback log (:class:`~noria.predictions.feedback.FeedbackLog`)
+beside the prediction log, where :func:`~noria.predictions.join.join_feedback` joins them
+back to the predictions. The whole body is checked first and every bad entry listed (422); a
+feedback queue that stays full answers 503, storing nothing, so the sender retries.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from noria.errors import InvalidArgument, NotFound
+from noria.predictions.feedback import Label, labels_from_body, to_label
 from noria.serving.calls import read_body, require_json, serving_state
 from noria.serving.errors import FeedbackRejected, Problem
-from noria.serving.feedback import Label, labels_from_body, to_label
 from noria.serving.json_response import JsonResponse
 from noria.serving.payloads import parse_json
 

@@ -1,4 +1,4 @@
-"""Health, the models served, Open Inference metadata and Prometheus metrics."""
+"""Health, the models and deployments served, Open Inference metadata and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from noria import __version__
 from noria.serving.calls import serving_state
+from noria.serving.deployment_view import DeploymentView
 from noria.serving.json_response import JsonResponse
 from noria.serving.open_inference_answers import model_metadata
 from noria.serving.routes_predict import versioned
@@ -31,7 +32,13 @@ async def ready(request: Request) -> Response:
     state = serving_state(request)
     if not state.ready:
         return JsonResponse({"status": "not ready"}, status_code=503)
-    return JsonResponse({"status": "ready", "models": sorted(state.endpoints)})
+    return JsonResponse(
+        {
+            "status": "ready",
+            "models": sorted(state.endpoints),
+            "deployments": sorted(state.deployments),
+        }
+    )
 
 
 @router.get("/v1/models", tags=["models"])
@@ -46,6 +53,21 @@ async def list_models(request: Request) -> Response:
 async def show_model(name: ModelName, request: Request) -> Response:
     state = serving_state(request)
     return JsonResponse(_describe(state, state.endpoint(name)))
+
+
+@router.get("/v1/deployments", tags=["deployments"])
+async def list_deployments(request: Request) -> Response:
+    """Every served deployment: status, sticky key, revision, and per route its role, traffic,
+    the version serving it now and the last failed swap, if any."""
+    state = serving_state(request)
+    views = state.deployments.values()
+    return JsonResponse({"deployments": [_describe_deployment(state, view) for view in views]})
+
+
+@router.get("/v1/deployments/{name}", tags=["deployments"])
+async def show_deployment(name: ModelName, request: Request) -> Response:
+    state = serving_state(request)
+    return JsonResponse(_describe_deployment(state, state.deployment(name)))
 
 
 @router.get("/v2/health/live", tags=["open inference"])
@@ -66,30 +88,44 @@ async def v2_server() -> Response:
 
 @router.get("/v2/models/{name}", tags=["open inference"])
 async def v2_model(name: ModelName, request: Request) -> Response:
-    return JsonResponse(_metadata(serving_state(request).endpoint(name)))
+    """A model's inputs and outputs; for a deployment, its primary's, under its name."""
+    state = serving_state(request)
+    view = state.deployments.get(name)
+    if view is not None:
+        return JsonResponse(_metadata(view.primary.endpoint, name))
+    return JsonResponse(_metadata(state.endpoint(name)))
 
 
 @router.get("/v2/models/{name}/versions/{version}", tags=["open inference"])
 async def v2_model_version(name: ModelName, version: str, request: Request) -> Response:
-    return JsonResponse(_metadata(versioned(serving_state(request).endpoint(name), version)))
+    state = serving_state(request)
+    view = state.deployments.get(name)
+    if view is not None:
+        return JsonResponse(_metadata(view.answering_version(version).endpoint, name))
+    return JsonResponse(_metadata(versioned(state.endpoint(name), version)))
 
 
 @router.get("/v2/models/{name}/ready", tags=["open inference"])
 async def v2_model_ready(name: ModelName, request: Request) -> Response:
+    """Ready once loaded; a paused deployment is not ready."""
     state = serving_state(request)
-    endpoint = state.endpoint(name)
-    return JsonResponse(
-        {"name": endpoint.name, "ready": state.ready}, status_code=200 if state.ready else 503
-    )
+    view = state.deployments.get(name)
+    if view is None:
+        state.endpoint(name)  # 404 for a name that is not served
+    is_ready = state.ready and (view is None or not view.paused)
+    return JsonResponse({"name": name, "ready": is_ready}, status_code=200 if is_ready else 503)
 
 
 @router.get("/v2/models/{name}/versions/{version}/ready", tags=["open inference"])
 async def v2_model_version_ready(name: ModelName, version: str, request: Request) -> Response:
     state = serving_state(request)
-    endpoint = versioned(state.endpoint(name), version)
-    return JsonResponse(
-        {"name": endpoint.name, "ready": state.ready}, status_code=200 if state.ready else 503
-    )
+    view = state.deployments.get(name)
+    if view is None:
+        versioned(state.endpoint(name), version)  # 404 unless that version is served
+    else:
+        view.answering_version(version)
+    is_ready = state.ready and (view is None or not view.paused)
+    return JsonResponse({"name": name, "ready": is_ready}, status_code=200 if is_ready else 503)
 
 
 @router.get("/metrics", tags=["metrics"])
@@ -116,6 +152,32 @@ def _describe(state: ServingState, endpoint: ModelEndpoint) -> dict[str, Any]:
     }
 
 
-def _metadata(endpoint: ModelEndpoint) -> dict[str, Any]:
+def _describe_deployment(state: ServingState, view: DeploymentView) -> dict[str, Any]:
+    deployment = view.deployment
+    routes = []
+    for taken in view.routes:
+        error = state.route_errors.get((view.name, taken.route.model_uri))
+        routes.append(
+            {
+                "uri": taken.route.model_uri,
+                "role": taken.role.value,
+                "percent": taken.route.percent,
+                "model": taken.route.model_name,
+                "version": taken.version,
+                "batching": taken.endpoint.batcher.config.model_dump(),
+                "last_swap_error": None if error is None else error.as_json(),
+            }
+        )
+    return {
+        "name": view.name,
+        "status": deployment.status.value,
+        "sticky_key": deployment.sticky_key,
+        "revision": deployment.revision,
+        "watched": state.config.watch_interval_s > 0,
+        "routes": routes,
+    }
+
+
+def _metadata(endpoint: ModelEndpoint, name: str | None = None) -> dict[str, Any]:
     served = endpoint.served
-    return model_metadata(served.name, served.version, served.flavor, served.signature)
+    return model_metadata(name or served.name, served.version, served.flavor, served.signature)

@@ -1,6 +1,7 @@
 """The three ways to ask for predictions: Noria's native route, MLflow's ``/invocations`` and
 the Open Inference Protocol's ``infer``. Each only parses its body and shapes its answer;
-:mod:`noria.serving.calls` does the rest."""
+:mod:`noria.serving.calls` does the rest, after :mod:`noria.serving.routed` has picked the
+route when the name is a deployment's."""
 
 from __future__ import annotations
 
@@ -10,11 +11,21 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from noria.errors import NotFound
-from noria.serving.calls import answer, require_json, run_prediction, serving_state
+from noria.serving.calls import (
+    CheckFn,
+    ParseFn,
+    PredictionCall,
+    Protocol,
+    answer,
+    require_json,
+    run_prediction,
+    serving_state,
+)
 from noria.serving.loading import ServedModel
 from noria.serving.open_inference import InferRequest, parse_infer_request
 from noria.serving.open_inference_answers import check_requested_outputs, output_tensors
 from noria.serving.payloads import Payload, mlflow_payload, native_payload, parse_json
+from noria.serving.routed import run_routed
 from noria.serving.state import ModelEndpoint
 
 router = APIRouter()
@@ -86,17 +97,21 @@ _V2_BODY = {
 )
 async def predict(name: ModelName, request: Request) -> Response:
     """``{"records": [...]}`` or ``{"columns": {...}}``; answers the predictions, the model's
-    name and version and the request id (also in ``X-Request-ID``)."""
-    state = serving_state(request)
+    name and version and the request id (also in ``X-Request-ID``). For a deployment, also
+    the deployment and the ``route`` that answered (``primary`` or ``canary``)."""
     require_json(request)
-    call = await run_prediction(request, lambda: state.endpoint(name), "native", _native)
+    call = await _predict_on(request, name, "native", _native)
     values = call.predictions.row_values()
-    body = {
+    body: dict[str, Any] = {
         "model": call.endpoint.name,
         "version": call.endpoint.served.version,
         "request_id": call.request_id,
         "predictions": values,
     }
+    if call.route is not None:
+        body["model"] = call.route.model
+        body["deployment"] = call.route.deployment
+        body["route"] = call.route.role.value
     return answer(request, call, "native", body, values)
 
 
@@ -111,9 +126,9 @@ async def invocations(
     model: Annotated[str | None, Query(description="Which model, when several are served.")] = None,
 ) -> Response:
     """dataframe_split, dataframe_records, instances or inputs; answers ``{"predictions"}``."""
-    state = serving_state(request)
     require_json(request)
-    call = await run_prediction(request, lambda: state.default_endpoint(model), "mlflow", _mlflow)
+    name = serving_state(request).invocation_target(model)
+    call = await _predict_on(request, name, "mlflow", _mlflow)
     values = call.predictions.row_values()
     return answer(request, call, "mlflow", {"predictions": values}, values)
 
@@ -142,17 +157,24 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
     state = serving_state(request)
     parsed: list[InferRequest] = []
 
-    def parse(body: bytes, served: ServedModel) -> Payload:
+    def parse(body: bytes) -> Payload:
         found = parse_infer_request(body, request.headers.get("inference-header-content-length"))
-        check_requested_outputs(found.outputs, served.signature, found.payload.problems)
         parsed.append(found)
         return found.payload
 
-    call = await run_prediction(
-        request, lambda: versioned(state.endpoint(name), version), "v2", parse
-    )
+    def check(payload: Payload, served: ServedModel) -> None:
+        check_requested_outputs(parsed[0].outputs, served.signature, payload.problems)
+
+    if name in state.deployments:
+        call = await run_routed(request, name, "v2", parse, check, version=version)
+    else:
+
+        def select() -> ModelEndpoint:
+            return versioned(state.endpoint(name), version)
+
+        call = await run_prediction(request, select, "v2", parse, check)
     body: dict[str, Any] = {
-        "model_name": call.endpoint.name,
+        "model_name": name,
         "id": parsed[0].id or call.request_id,
         "outputs": output_tensors(call.predictions, parsed[0].outputs),
     }
@@ -170,9 +192,19 @@ def versioned(endpoint: ModelEndpoint, version: str | None) -> ModelEndpoint:
     raise NotFound(f"model {endpoint.name!r} version {version!r} is not served; it serves {serves}")
 
 
-def _native(body: bytes, served: ServedModel) -> Payload:
+async def _predict_on(
+    request: Request, name: str, protocol: Protocol, parse: ParseFn, check: CheckFn | None = None
+) -> PredictionCall:
+    """Predict on the deployment named ``name`` when there is one, else on the model."""
+    state = serving_state(request)
+    if name in state.deployments:
+        return await run_routed(request, name, protocol, parse, check)
+    return await run_prediction(request, lambda: state.endpoint(name), protocol, parse, check)
+
+
+def _native(body: bytes) -> Payload:
     return native_payload(parse_json(body))
 
 
-def _mlflow(body: bytes, served: ServedModel) -> Payload:
+def _mlflow(body: bytes) -> Payload:
     return mlflow_payload(parse_json(body))

@@ -1,4 +1,5 @@
-"""What a serving app holds while it runs: its models, each with its batcher, and its metrics."""
+"""What a serving app holds while it runs: its models, each with its batcher, its deployments
+(:mod:`noria.serving.deployment_view`), and its metrics."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from noria.errors import InvalidArgument, NotFound
+from noria.predictions.records import PredictionSink
 from noria.serving.batching import MicroBatcher
 from noria.serving.config import ServingConfig
 from noria.serving.loading import ServedModel
 from noria.serving.metrics import EndpointSeries, ServingMetrics, version_label
-from noria.serving.sink import PredictionSink
 
 if TYPE_CHECKING:
-    from noria.serving.feedback import FeedbackLog
+    from noria.predictions.feedback import FeedbackLog
+    from noria.serving.deployment_view import DeploymentView
+    from noria.serving.shadows import ShadowTraffic
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,9 @@ class ServingState:
     endpoints: dict[str, ModelEndpoint] = field(default_factory=dict)
     watched: frozenset[str] = frozenset()  # served names whose alias is followed
     swap_errors: dict[str, SwapError] = field(default_factory=dict)
+    deployments: dict[str, DeploymentView] = field(default_factory=dict)
+    route_errors: dict[tuple[str, str], SwapError] = field(default_factory=dict)  # (name, uri)
+    shadows: ShadowTraffic | None = None
     ready: bool = False
 
     def endpoint(self, name: str) -> ModelEndpoint:
@@ -67,17 +73,35 @@ class ServingState:
         if found is None:
             raise NotFound(
                 f"no model named {name!r} is served here; served models: "
-                f"{sorted(self.endpoints) or 'none yet (starting up)'} (GET /v1/models lists them)"
+                f"{sorted(self.endpoints) or 'none'} (GET /v1/models lists them)"
+                + self._deployments_hint()
             )
         return found
 
-    def default_endpoint(self, name: str | None) -> ModelEndpoint:
-        """``/invocations``: the model named by ``?model=``, or the only one served."""
+    def deployment(self, name: str) -> DeploymentView:
+        """The deployment served as ``name``; NotFound (404) listing the served ones otherwise."""
+        found = self.deployments.get(name)
+        if found is None:
+            raise NotFound(
+                f"no deployment named {name!r} is served here; served deployments: "
+                f"{sorted(self.deployments) or 'none'} (GET /v1/deployments lists them)"
+            )
+        return found
+
+    def invocation_target(self, name: str | None) -> str:
+        """``/invocations``: the model or deployment named by ``?model=``, or the only one
+        served."""
         if name is not None:
-            return self.endpoint(name)
-        if len(self.endpoints) == 1:
-            return next(iter(self.endpoints.values()))
+            return name
+        served = sorted([*self.endpoints, *self.deployments])
+        if len(served) == 1:
+            return served[0]
         raise InvalidArgument(
-            f"several models are served ({', '.join(sorted(self.endpoints))}): choose one with "
-            "?model=<name>, e.g. POST /invocations?model=" + min(self.endpoints, default="name")
+            f"several models are served ({', '.join(served)}): choose one with "
+            "?model=<name>, e.g. POST /invocations?model=" + min(served, default="name")
         )
+
+    def _deployments_hint(self) -> str:
+        if not self.deployments:
+            return ""
+        return f"; served deployments: {sorted(self.deployments)} (GET /v1/deployments)"

@@ -225,3 +225,26 @@ def test_a_wrong_number_of_predictions_is_a_model_error() -> None:
         Predictions.from_model(np.array([1, 2]), 3)
     with pytest.raises(ModelFailed, match="a single value"):
         Predictions.from_model(np.float64(1.0), 1)
+
+
+def test_retiring_waits_for_requests_still_being_received(executor: ThreadPoolExecutor) -> None:
+    """After a hot swap, a request that chose this batcher but is still reading its body is
+    answered by it; only then does it close and refuse new work."""
+    model = FakeModel()
+    batcher = MicroBatcher(model.predict, BatchingConfig(max_batch_size=8), executor=executor)
+
+    async def body(batcher: MicroBatcher) -> tuple[Predictions, bool]:
+        queued = batcher.submit(rows(1.0))
+        with batcher.incoming():  # a second request is being received
+            retiring = asyncio.ensure_future(batcher.retire())
+            await asyncio.sleep(0.05)
+            still_open = not retiring.done()
+            late = batcher.submit(rows(2.0))
+        await retiring
+        assert (await queued).row_values() == [10.0]
+        with pytest.raises(ModelNotReady):
+            batcher.submit(rows(3.0))
+        return await late, still_open
+
+    late, still_open = run_with(batcher, body)
+    assert still_open and late.row_values() == [20.0]

@@ -7,6 +7,7 @@ import pytest
 from noria.errors import InvalidArgument
 from noria.serving.config import (
     BatchingConfig,
+    PredictionLogConfig,
     ServingConfig,
     derive_name,
     parse_model_spec,
@@ -76,3 +77,50 @@ def test_the_launch_environment_round_trips(
     monkeypatch.delenv(LAUNCH_VARIABLE)
     with pytest.raises(InvalidArgument, match="noria serve"):
         app_from_environment()
+
+
+def test_aliases_are_followed_and_the_log_is_configured() -> None:
+    config = serving_config(
+        ["models:/credit@champion", "old=models:/credit/2", "out/churn"],
+        batching=BatchingConfig(),
+        max_body_bytes=1024,
+        watch_interval_s=0.5,
+        prediction_log=PredictionLogConfig(max_rows=10, max_age_s=1.5, queue_size=3),
+    )
+    assert [model.follows_alias for model in config.models] == [True, False, False]
+    assert (config.watch_interval_s, config.prediction_log.queue_size) == (0.5, 3)
+    assert ServingConfig(models=config.models).prediction_log.enabled is True
+    with pytest.raises(InvalidArgument, match="watch_interval_s"):
+        serving_config(["m=out/m"], batching=BatchingConfig(), max_body_bytes=1,
+                       watch_interval_s=-1)  # fmt: skip
+
+
+def test_deployments_are_served_under_their_names() -> None:
+    batching = BatchingConfig(max_batch_size=4)
+    config = serving_config(
+        ["models:/credit/1"], batching=batching, max_body_bytes=1, deployments=["credit-api"]
+    )
+    (deployment,) = config.deployments
+    assert (deployment.name, deployment.batching, deployment.shadow_queue) == (
+        "credit-api",
+        batching,
+        1_000,
+    )
+    alone = serving_config([], batching=batching, max_body_bytes=1, deployments=["a", "b"])
+    assert [d.name for d in alone.deployments] == ["a", "b"] and alone.models == ()
+
+
+@pytest.mark.parametrize(
+    ("specs", "deployments", "message"),
+    [
+        ([], [], "nothing to serve"),
+        (["models:/credit/1"], ["credit"], "names both a model and a deployment"),
+        ([], ["api", "api"], "deployment 'api' is given twice"),
+        ([], ["no spaces"], "Invalid deployment name 'no spaces'"),
+    ],
+)
+def test_deployment_mistakes_are_refused(
+    specs: list[str], deployments: list[str], message: str
+) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        serving_config(specs, batching=BatchingConfig(), max_body_bytes=1, deployments=deployments)

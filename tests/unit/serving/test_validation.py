@@ -262,3 +262,44 @@ def test_row_dicts_give_plain_values_for_the_log() -> None:
     row = found.row_dicts()[0]
     assert row["age"] == 1 and row["city"] == "a" and row["note"] is None
     assert row["joined"].isoformat() == "2024-01-02T00:00:00"
+
+
+FLOATS = ModelSignature(
+    inputs=TableSchema(
+        columns=(
+            ColumnSpec(name="a", type="float64"),
+            ColumnSpec(name="b", type="float32"),
+            ColumnSpec(name="c", type="float64", optional=True),
+        )
+    )
+)
+
+
+def test_an_all_float_table_is_read_in_one_step_with_the_same_result() -> None:
+    found = check(FLOATS, {"records": [{"a": 1, "b": 2.5, "c": True}, {"a": 3.0, "b": 4, "c": 0}]})
+    assert [(name, array.dtype.name) for name, array in found.arrays.items()] == [
+        ("a", "float64"), ("b", "float32"), ("c", "float64"),
+    ]  # fmt: skip
+    assert [array.tolist() for array in found.arrays.values()] == [[1, 3], [2.5, 4], [1, 0]]
+    columns = check(FLOATS, {"columns": {"a": [1, 3.0], "b": [2.5, 4], "c": [True, 0]}})
+    assert {k: v.tolist() for k, v in columns.arrays.items()} == {
+        k: v.tolist() for k, v in found.arrays.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "field", "got"),
+    [
+        ({"records": [{"a": 1.0, "b": "x", "c": 1.0}]}, "b", "string 'x' in row 0"),
+        ({"records": [{"a": 1.0, "c": 1.0}]}, "b", "missing"),
+        ({"records": [{"a": None, "b": 1.0, "c": 1.0}]}, "a", "null in rows [0]"),
+        ({"columns": {"a": [1.0], "b": [[1.0]], "c": [1.0]}}, "b", "a list of 1 item in row 0"),
+        ({"columns": {"x": [1, 2], "a": [1.0], "b": [1.0], "c": [1.0]}}, "a", "1 values"),
+    ],
+)
+def test_an_all_float_table_still_names_each_problem(
+    document: dict[str, Any], field: str, got: str
+) -> None:
+    found = problems_of(FLOATS, document)
+    assert (found[0]["field"], found[0]["got"]) == (field, got)
+    assert np.isnan(check(FLOATS, {"records": [{"a": 1.0, "b": 2.0, "c": None}]}).arrays["c"][0])

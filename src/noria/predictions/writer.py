@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from noria.errors import InvalidArgument
-from noria.serving.segment_tables import RowGroup, rows_to_table
-from noria.serving.segments import SegmentStore, utc_day
+from noria.predictions.segments import SegmentStore, utc_day
+from noria.predictions.tables import RowGroup, rows_to_table
 
 if TYPE_CHECKING:
     import pyarrow as pa

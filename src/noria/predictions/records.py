@@ -1,9 +1,10 @@
-"""The hook the model server offers every answered request to (the prediction log).
+"""What the model server hands the prediction log: one record per answered request.
 
-The server builds one :class:`PredictionRecord` per answered request, after the answer is sent,
-and hands it to the configured :class:`PredictionSink`. ``offer`` must never block the request
-path: a sink that cannot keep up drops the record and returns False, and the server counts
-the drop in its metrics (``noria_serving_predictions_dropped_total``).
+The server builds one :class:`PredictionRecord` per answered request (and one per shadow
+answer), after the answer is sent, and hands it to the configured :class:`PredictionSink`.
+``offer`` must never block the request path: a sink that cannot keep up drops the record and
+returns False, and the server counts the drop in its metrics
+(``noria_serving_predictions_dropped_total``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ class PredictionRecord:
     """One answered request: what came in, what went out, and when."""
 
     request_id: str
-    model: str  # the served model's name
+    model: str  # the served model's name; the registered model's, behind a deployment
     version: int | None  # the registered version; None for a run or a local model
-    deployment: str | None
+    deployment: str | None  # the deployment the request came through, if any
     inputs: list[dict[str, Any]]  # the request's rows, as validated
     outputs: list[Any]  # one prediction per row
     latency_ms: float
     time_ms: int  # when the request arrived, ms since the epoch
+    role: str | None = None  # the deployment route that answered: primary, canary or shadow
 
 
 class PredictionSink(Protocol):

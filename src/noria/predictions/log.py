@@ -6,9 +6,11 @@
 >>> read_predictions(client, model="credit-risk", start=an_hour_ago)   # a pyarrow.Table
 
 One row per predicted row: ``request_id``, ``row`` (its index in the request), ``time``,
-``model``, ``version``, ``deployment``, ``latency_ms``, the inputs as ``input.<name>`` columns,
+``model``, ``version``, ``deployment``, ``role`` (the deployment route that answered:
+``primary``, ``canary`` or ``shadow``), ``latency_ms``, the inputs as ``input.<name>`` columns,
 and the answer as ``prediction`` (plus ``proba`` and ``output.<name>`` when the model answers
-with named outputs). Segments are per model and UTC day; see :mod:`noria.serving.segments`.
+with named outputs). Segments are per model and UTC day; see :mod:`noria.predictions.segments`.
+A shadow's answers go to its model's segments with the live request's id, so the two pair up.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ from urllib.parse import quote
 from noria.artifacts import ArtifactStore
 from noria.domain.datasets import DatasetVersion
 from noria.errors import InvalidArgument, NotFound
-from noria.serving.segment_tables import RowGroup, concat_segments
-from noria.serving.segment_writer import RollPolicy, SegmentWriter
-from noria.serving.segments import (
+from noria.predictions.records import PredictionRecord
+from noria.predictions.segments import (
     SegmentStore,
     check_prefix,
     check_window,
     shown_bound,
     window_ms,
 )
-from noria.serving.sink import PredictionRecord
+from noria.predictions.tables import RowGroup, concat_segments
+from noria.predictions.writer import RollPolicy, SegmentWriter
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,12 +59,14 @@ def prediction_columns() -> dict[str, pa.DataType]:
         "model": pa.string(),
         "version": pa.int64(),
         "deployment": pa.string(),
+        "role": pa.string(),
         "latency_ms": pa.float64(),
     }
 
 
 class ParquetPredictionLog:
-    """A :class:`~noria.serving.sink.PredictionSink` writing Parquet segments in the background.
+    """A :class:`~noria.predictions.records.PredictionSink` writing Parquet segments in the
+    background.
 
     Segments roll at ``max_rows`` rows, about ``max_bytes`` bytes, or ``max_age_s`` seconds
     after their first record. ``queue_size`` records may wait; past that, ``offer`` drops.
@@ -146,6 +150,7 @@ def record_rows(record: PredictionRecord) -> list[dict[str, Any]]:
         "model": record.model,
         "version": record.version,
         "deployment": record.deployment,
+        "role": record.role,
         "latency_ms": record.latency_ms,
     }
     rows = []

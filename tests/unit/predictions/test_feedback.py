@@ -12,17 +12,12 @@ import pytest
 from noria.artifacts import ArtifactStore
 from noria.client import Client, connect
 from noria.errors import BackendError, InvalidArgument
-from noria.serving.feedback import (
-    FeedbackLog,
-    Label,
-    join_feedback,
-    labels_from_body,
-    read_feedback,
-)
-from noria.serving.prediction_log import ParquetPredictionLog, read_predictions
-from noria.serving.sink import PredictionRecord
+from noria.predictions.feedback import FeedbackLog, Label, labels_from_body, read_feedback
+from noria.predictions.join import join_feedback
+from noria.predictions.log import ParquetPredictionLog, read_predictions
+from noria.predictions.records import PredictionRecord
 from noria.settings import Settings
-from tests.unit.serving.test_prediction_log import GatedBlobs
+from tests.unit.predictions.test_log import GatedBlobs
 
 NOW_MS = int(time.time() * 1000)
 

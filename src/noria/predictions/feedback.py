@@ -1,4 +1,4 @@
-"""Ground-truth labels that arrive after the prediction, joined back to it by request id.
+"""Ground-truth labels that arrive after the prediction, stored by request id.
 
 The body ``POST /v1/feedback`` takes (``row`` is optional)::
 
@@ -7,11 +7,12 @@ The body ``POST /v1/feedback`` takes (``row`` is optional)::
 
 A label without ``row`` applies to every row of its request. Labels are appended, like
 predictions, to Parquet segments (``request_id``, ``row``, ``label``, ``time`` = arrival time);
-when one (request, row) gets several labels, the latest wins in :func:`join_feedback`.
+when one (request, row) gets several labels, the latest wins in
+:func:`noria.predictions.join.join_feedback`.
 
 >>> feedback = FeedbackLog(client.artifacts)
 >>> feedback.append([{"request_id": rid, "label": 1}])
->>> labelled = join_feedback(read_predictions(client, model="m"), read_feedback(client))
+>>> labels = read_feedback(client, start=a_week_ago)
 """
 
 from __future__ import annotations
@@ -21,18 +22,18 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from noria.artifacts import ArtifactStore
 from noria.errors import BackendError, InvalidArgument
-from noria.serving.segment_tables import RowGroup, concat_segments
-from noria.serving.segment_writer import RollPolicy, SegmentWriter
-from noria.serving.segments import (
+from noria.predictions.segments import (
     SegmentStore,
     check_prefix,
     check_window,
     window_ms,
 )
+from noria.predictions.tables import RowGroup, concat_segments
+from noria.predictions.writer import RollPolicy, SegmentWriter
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 FEEDBACK_PREFIX = "prediction-log/feedback"
 MAX_REQUEST_ID_LENGTH = 200
 _FIELDS = frozenset({"request_id", "row", "label"})
-JoinHow = Literal["inner", "left"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,71 +221,3 @@ def read_feedback(
     empty = pa.schema([*feedback_columns().items(), ("label", pa.null())])
     table = concat_segments(tables, empty)
     return table.sort_by([("time", "ascending")]) if table.num_rows else table
-
-
-def join_feedback(predictions: pa.Table, feedback: pa.Table, *, how: JoinHow = "inner") -> pa.Table:
-    """``predictions`` with ``label`` and ``label_time`` columns from ``feedback``.
-
-    A label for (request, row) wins over one for the whole request; among several for the same
-    target, the latest. ``how="inner"`` keeps labelled rows only, ``"left"`` keeps every row.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if how not in ("inner", "left"):
-        raise InvalidArgument(f"how={how!r} is not a join kind: use 'inner' or 'left'.")
-    missing = [name for name in ("request_id", "row") if name not in predictions.column_names]
-    missing += [f"feedback.{n}" for n in ("request_id", "row", "label", "time")
-                if n not in feedback.column_names]  # fmt: skip
-    if missing:
-        raise InvalidArgument(
-            f"join_feedback needs tables from read_predictions and read_feedback; missing "
-            f"column(s) {missing}."
-        )
-    keys = pa.table({
-        "request_id": predictions["request_id"],
-        "row": pc.cast(predictions["row"], pa.int32()),
-        "__index": pa.array(range(predictions.num_rows), pa.int64()),
-    })  # fmt: skip
-    if feedback.num_rows == 0:
-        label_type = feedback.schema.field("label").type
-        nulls = predictions.append_column("label", pa.nulls(predictions.num_rows, label_type))
-        joined = nulls.append_column(
-            "label_time", pa.nulls(predictions.num_rows, pa.timestamp("ms", tz="UTC"))
-        )
-        return joined.slice(0, 0) if how == "inner" else joined
-    latest = _latest_labels(feedback)
-    per_row = latest.filter(pc.is_valid(latest["row"]))
-    per_request = latest.filter(pc.is_null(latest["row"])).drop_columns(["row"])
-    by_row = _aligned(keys, per_row, ["request_id", "row"])
-    by_request = _aligned(keys, per_request, ["request_id"])
-    label = pc.coalesce(by_row["label"], by_request["label"])
-    label_time = pc.coalesce(by_row["label_time"], by_request["label_time"])
-    joined = predictions.append_column("label", label).append_column("label_time", label_time)
-    return joined.filter(pc.is_valid(joined["label"])) if how == "inner" else joined
-
-
-def _latest_labels(feedback: pa.Table) -> pa.Table:
-    """One label per (request_id, row), the latest; columns request_id, row, label, label_time."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    narrow = pa.table({
-        "request_id": feedback["request_id"],
-        "row": pc.cast(feedback["row"], pa.int32()),
-        "label": feedback["label"],
-        "time": feedback["time"],
-    })  # fmt: skip
-    grouped = narrow.sort_by([("time", "ascending")]).group_by(
-        ["request_id", "row"], use_threads=False
-    )
-    latest = grouped.aggregate([("label", "last"), ("time", "last")])
-    return latest.rename_columns({"label_last": "label", "time_last": "label_time"}).select(
-        ["request_id", "row", "label", "label_time"]
-    )
-
-
-def _aligned(keys: pa.Table, labels: pa.Table, on: list[str]) -> pa.Table:
-    """``labels`` looked up for each row of ``keys``, in ``keys``' order (nulls where none)."""
-    joined = keys.join(labels, keys=on, join_type="left outer", use_threads=False)
-    return joined.sort_by([("__index", "ascending")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -16,15 +17,15 @@ from noria.artifacts import ArtifactStore
 from noria.client import Client, connect
 from noria.errors import BackendError, InvalidArgument, NotFound
 from noria.ports.blobs import BlobStore
-from noria.serving.prediction_log import (
+from noria.predictions.log import (
     PREDICTIONS_PREFIX,
     ParquetPredictionLog,
     model_stream,
     predictions_to_dataset,
     read_predictions,
 )
-from noria.serving.segments import SegmentRef, SegmentStore
-from noria.serving.sink import PredictionRecord
+from noria.predictions.records import PredictionRecord
+from noria.predictions.segments import SegmentRef, SegmentStore
 from noria.settings import Settings
 
 NOW_MS = int(time.time() * 1000)
@@ -108,8 +109,8 @@ def test_no_record_is_lost_at_1000_records_from_many_threads(client: Client) -> 
     assert table.num_rows == expected_rows
     assert len(pc.unique(table["request_id"])) == 1000
     assert log.segments == len(segments(client)) >= 3  # 2,000 rows at 700 per segment
-    assert table.column_names[:7] == [
-        "request_id", "row", "time", "model", "version", "deployment", "latency_ms",
+    assert table.column_names[:8] == [
+        "request_id", "row", "time", "model", "version", "deployment", "role", "latency_ms",
     ]  # fmt: skip
     third = table.filter(pc.equal(table["request_id"], "req-00002")).to_pylist()
     assert [(r["row"], r["input.kind"], r["prediction"]) for r in third] == [
@@ -218,6 +219,25 @@ def test_models_are_kept_apart_and_any_name_works(client: Client) -> None:
     assert read_predictions(client, model="a")["request_id"].to_pylist() == ["req-00001"]
     assert read_predictions(client, model="a/b c")["model"].to_pylist() == ["a/b c"]
     assert read_predictions(client, model="nobody").num_rows == 0
+
+
+def test_the_route_role_is_logged_and_older_segments_read_as_null(client: Client) -> None:
+    live = replace(record(1), role="canary")
+    shadow = replace(record(1), version=4, role="shadow")
+    log = ParquetPredictionLog(client.artifacts)
+    for entry in (live, shadow):
+        assert log.offer(entry)
+    log.close()
+    # A segment written before the role column existed: same stream, no "role" column.
+    table = read_predictions(client, model="iris").drop_columns(["role"])
+    SegmentStore(client.artifacts).write(
+        model_stream(PREDICTIONS_PREFIX, "iris"), table, first_ms=NOW_MS, last_ms=NOW_MS
+    )
+
+    rows = read_predictions(client, model="iris").to_pylist()
+    assert sorted((r["version"], r["role"] or "-", r["deployment"]) for r in rows) == [
+        (3, "-", "prod"), (3, "canary", "prod"), (4, "-", "prod"), (4, "shadow", "prod"),
+    ]  # fmt: skip
 
 
 def test_columns_that_change_type_or_appear_later_are_kept(client: Client) -> None:
