@@ -36,6 +36,7 @@ from noria.settings import Settings
 from tests.conftest import free_port
 from tests.integration.test_cli import noria as noria_cli
 from tests.integration.test_serving import serving
+from tests.integration.test_serving_hot_swap import wait_until
 
 pytestmark = pytest.mark.slow
 FEATURES = ["x0", "x1", "x2", "x3"]
@@ -131,13 +132,6 @@ def metric(text: str, name: str, **labels: str) -> float:
         if match and all(f'{key}="{value}"' in match[1] for key, value in labels.items()):
             total += float(match[2])
     return total
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.05)
 
 
 # -- one server in a thread: sticky keys, a failing shadow, changes while serving ----------

@@ -128,7 +128,8 @@ class LoadGenerator:
             time.sleep(0.02)
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
+    """Poll ``condition``; generous, since a swap loads a model and CI machines are busy."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
