@@ -278,7 +278,10 @@ def test_traffic_pause_alias_moves_and_promotion_apply_while_serving(
 
     deployments = client.deployments
     deployments.set_traffic("churn-api", {"models:/churn@challenger": 100})
-    wait_until(served("canary", 2), "the canary takes all the traffic")
+    # Ten canary answers in a row: under the old 10 % split one could come by chance.
+    wait_until(
+        lambda: all(served("canary", 2)() for _ in range(10)), "the canary takes all the traffic"
+    )
     assert {(a.json()["route"], a.json()["version"]) for a in (answer() for _ in range(20))} == {
         ("canary", 2)
     }
