@@ -27,6 +27,11 @@ each tool runs (above 1,000 rows both tools pick the tests the measured job runs
 neither loads code it will not use), timing the best of 3 runs: the figure for a
 service or a pipeline that checks drift repeatedly.
 
+The memory target (at most a third of Evidently's) is judged on the job's own peak, the
+second figure: the first one also counts the interpreter, pandas and the caller's two
+frames, which are the same in both processes (about 215 MiB at 100,000 rows) and which
+neither tool can shed. It is printed as well, as the process peak ratio.
+
 The headline is the pandas row: the same two DataFrames in both processes. A third,
 labelled row gives Noria the same data as Arrow tables, its native input, read from
 Arrow IPC files into memory (the process never imports pandas); its ratios are to the
@@ -267,9 +272,13 @@ def _print_side(name: str, side: dict[str, Any]) -> None:
 def _print_ratios(noria: dict[str, Any], evidently: dict[str, Any], versus: str) -> None:
     speed_up = evidently["seconds"] / noria["seconds"]
     print(f"  speed-up           {speed_up:7.1f}x   target >= 10x{versus}")
+    # The target compares the memory each tool needs for the job: the peak during it
+    # above what the process held before (interpreter, libraries, the caller's frames,
+    # which are the same data in both processes and no tool's doing).
+    added_ratio = noria["added"] / max(evidently["added"], 1)
+    print(f"  job peak ratio     {added_ratio:7.3f}    target <= 0.333{versus}")
     peak_ratio = noria["peak"] / evidently["peak"]
-    print(f"  peak RSS ratio     {peak_ratio:7.3f}    target <= 0.333{versus}")
-    print(f"  added RSS ratio    {noria['added'] / max(evidently['added'], 1):7.3f}{versus}")
+    print(f"  process peak ratio {peak_ratio:7.3f}    (with the frames and imports){versus}")
 
 
 if __name__ == "__main__":
