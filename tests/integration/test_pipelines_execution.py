@@ -17,6 +17,7 @@ from noria.domain.pipelines import PipelineStatus, StepStatus
 from noria.pipelines.results import PipelineFailed, PipelineResult
 from noria.pipelines.values import PickledOutputWarning
 from noria.settings import Settings
+from tests.integration.pipeline_checks import assert_ended_by_the_runner, statuses
 from tests.unit.pipelines.workspace import workspace
 
 FLOW = """
@@ -149,13 +150,6 @@ def flows(tmp_path: Path) -> Iterator[ModuleType]:
     with workspace(tmp_path / "flows") as space:
         space.write("flow", FLOW)
         yield space.load("flow")
-
-
-def statuses(result: PipelineResult) -> dict[str, str]:
-    labels = {}
-    for name, step in result.steps.items():
-        labels[name] = "cached" if step.cache_hit else step.status.value.lower()
-    return labels
 
 
 def test_retries_back_off_until_the_step_succeeds(
@@ -300,3 +294,4 @@ def test_the_process_executor_runs_steps_elsewhere_and_kills_them_on_timeout(
     assert result.output("where") != os.getpid()
     assert result.step("stuck").error == "TimeoutError: timed out after 1 s"
     assert result.logs("source") == "making 3 numbers\n"
+    assert_ended_by_the_runner(client, result, "stuck")

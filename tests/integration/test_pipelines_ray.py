@@ -14,9 +14,9 @@ import pytest
 from noria.client import Client, connect
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.pipelines import StepStatus
-from noria.pipelines.results import PipelineResult
 from noria.settings import Settings
 from tests.conftest import require_service
+from tests.integration.pipeline_checks import assert_ended_by_the_runner, statuses
 from tests.ray_cluster import RayCluster, ray_cluster
 from tests.unit.pipelines.workspace import workspace
 
@@ -151,13 +151,6 @@ def client(settings: Settings) -> Iterator[Client]:
         yield opened
 
 
-def statuses(result: PipelineResult) -> dict[str, str]:
-    return {
-        name: "cached" if step.cache_hit else step.status.value.lower()
-        for name, step in result.steps.items()
-    }
-
-
 def test_a_diamond_runs_its_branches_at_once_and_is_cached_the_second_time(
     cluster: RayCluster, flows: ModuleType, client: Client, tmp_path: Path
 ) -> None:
@@ -246,6 +239,7 @@ def test_a_step_past_its_timeout_is_cancelled_and_its_worker_killed(
     while psutil.pid_exists(worker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not psutil.pid_exists(worker), "ray.cancel(force=True) left the worker running"
+    assert_ended_by_the_runner(client, result, "stuck")
 
 
 def test_resource_hints_become_the_tasks_resources(

@@ -25,8 +25,8 @@ from noria.domain.pipelines import (
     StepTask,
     StoreAddress,
 )
-from noria.domain.tracking import RunStatus
-from noria.errors import AlreadyExists
+from noria.domain.tracking import RunSearch, RunStatus, RunTag
+from noria.errors import AlreadyExists, NoriaError
 from noria.pipelines.checks import check_graph
 from noria.pipelines.execution import Execution, StepState
 from noria.pipelines.graph import Graph
@@ -195,10 +195,34 @@ def execute_graph(
                     run_id, status, ended_at=now_ms(), error=error
                 )
         finally:
+            _end_orphaned_step_runs(client, tracking)
             succeeded = status is PipelineStatus.SUCCEEDED
             tracking.end(RunStatus.FINISHED if succeeded else RunStatus.FAILED)
     assert finished is not None  # created, or the exception above propagated
     return PipelineResult(client, finished, steps)
+
+
+def _end_orphaned_step_runs(client: Client, tracking: ActiveRun) -> None:
+    """End the step runs a killed step left RUNNING (a timeout on processes or Ray).
+
+    A killed worker cannot end its own tracking run; once every step is over, a child
+    run still RUNNING belongs to one, so it is ended KILLED and tagged with the reason.
+    """
+    search = RunSearch(
+        (tracking.experiment_id,),
+        f"attributes.parent_id = '{tracking.id}' AND attributes.status = 'RUNNING'",
+        limit=1000,
+    )
+    try:
+        orphans = client.tracker.runs.search_runs(search).items
+        for orphan in orphans:
+            client.tracker.set_tags(
+                orphan.info.id,
+                [RunTag("noria.ended_by", "the pipeline runner: its step was stopped")],
+            )
+            client.tracker.end_run(orphan.info.id, RunStatus.KILLED)
+    except NoriaError as exc:  # the pipeline's own record matters more than the tidy-up
+        warnings.warn(f"could not end the runs of stopped steps: {exc.message}", stacklevel=2)
 
 
 def run_pipeline(
