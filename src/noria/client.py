@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from noria.datasets.service import DatasetService
     from noria.deployments.service import DeploymentService
     from noria.monitoring.service import MonitorService
+    from noria.promotion import PromotionService
     from noria.registry.service import ModelRegistry
     from noria.tracking import Tracker
     from noria.triggers import ScheduleService, TriggerService
@@ -102,6 +103,24 @@ class Client:
             audit=self.audit,
             user=self.settings.user,
             raise_event=self.triggers.raise_event,  # trigger actions: the pipelines' events
+        )
+
+    @cached_property
+    def promotions(self) -> PromotionService:
+        """Challengers: gate a candidate into ``@challenger``, then promote it by policy."""
+        from noria.promotion import PromotionService
+        from noria.promotion.gating import Gatekeeper
+
+        cache = self.settings.home.expanduser().absolute() / "cache" / "models"
+        return PromotionService(
+            artifacts=self.artifacts,
+            datasets=self.datasets,
+            deployments=self.deployments,
+            registry=self.registry,
+            lineage=self.lineage,
+            audit=self.audit,
+            # A lambda: run_due never needs the tracker, so it is not built for it.
+            gatekeeper=Gatekeeper(lambda: self.tracker, cache),
         )
 
     @cached_property

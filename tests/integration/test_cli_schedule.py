@@ -100,6 +100,7 @@ def test_add_fire_show_pause_resume_remove(home: Path, flows: str) -> None:
     once = noria(home, "scheduler", "--once", "--json", "--root", str(Path(flows).parent))
     assert once.code == 0, once.err
     [fired] = once.json()["fired"]
+    assert (once.json()["monitor_runs"], once.json()["promotions"]) == (0, 0)
     assert (fired["schedule"], fired["occurrence"], fired["status"]) == (
         "job-event",
         event_id,

@@ -269,8 +269,14 @@ def test_records_tracking_runs_lineage_and_logs(flows: ModuleType, client: Clien
     assert upstream == [EntityRef(EntityKind.STEP_RUN, source.id)]
     consumers = client.lineage.downstream(output.entity(), depth=1).entities()
     assert EntityRef(EntityKind.STEP_RUN, result.step("len_of").id) in consumers
-    tracking = client.lineage.downstream(run.entity(), depth=1).entities()
-    assert tracking == [EntityRef(EntityKind.RUN, pipeline_run.info.id)]
+    made = set(client.lineage.downstream(run.entity(), depth=1).entities())
+    succeeded = {step.id for step in result.steps.values() if step.status is StepStatus.SUCCEEDED}
+    assert made == {EntityRef(EntityKind.RUN, pipeline_run.info.id)} | {
+        EntityRef(EntityKind.STEP_RUN, step_id) for step_id in succeeded
+    }
+    # ... and through its steps, their tracking runs
+    reached = client.lineage.downstream(run.entity(), depth=2).entities()
+    assert EntityRef(EntityKind.RUN, child.info.id) in reached
 
     listed = client.metadata.pipelines.list_runs(pipeline="failing").items
     assert [item.id for item in listed] == [run.id]

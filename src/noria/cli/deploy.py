@@ -16,6 +16,7 @@ from noria.cli.deploy_render import (
     print_deployments,
     print_routes,
 )
+from noria.cli.promotion import advance, check, policy
 from noria.cli.render import JsonFlag, console, print_json
 from noria.domain.deployments import Deployment, DeploymentStatus
 from noria.errors import InvalidArgument
@@ -308,3 +309,9 @@ def delete(ctx: typer.Context, name: NameArg, json: JsonFlag = False) -> None:
         print_json({"deleted": deleted.name})
         return
     console().print(f"Deleted deployment {deleted.name!r}.", markup=False)
+
+
+# Challengers and automatic promotion (noria/cli/promotion.py).
+app.command("check")(check)
+app.command("advance")(advance)
+app.command("policy")(policy)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from noria.cli.context import open_client
 from noria.cli.models_package import package
+from noria.cli.promotion import challenge
 from noria.cli.render import JsonFlag, console, print_json
 from noria.domain.registry import ApprovalPolicy, ModelVersion, RegisteredModel
 from noria.domain.uris import ModelVersionUri, RegisteredModelUri, parse_uri
@@ -20,6 +21,7 @@ from noria.errors import InvalidArgument
 app = typer.Typer(help="The model registry: versions, aliases, approvals.", no_args_is_help=True)
 
 app.command("package")(package)
+app.command("challenge")(challenge)
 
 UriArg = Annotated[str, typer.Argument(help="models:/<name>/<version> or models:/<name>@<alias>.")]
 

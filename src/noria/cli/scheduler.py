@@ -1,4 +1,5 @@
-"""``noria scheduler``: the long-running process that fires schedules and runs monitors."""
+"""``noria scheduler``: the long-running process that fires schedules, runs monitors and
+judges challengers."""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ def run_scheduler(
                 "scheduler": scheduler.name,
                 "fired": [firing_dict(f) for f in scheduler.finished],
                 "monitor_runs": report.monitor_runs,
+                "promotions": report.promotions,
                 "errors": list(report.errors),
             }
         )

@@ -19,6 +19,7 @@ from noria.domain.audit import AuditEvent, AuditQuery
 from noria.domain.deployments import (
     Deployment,
     DeploymentStatus,
+    PromotionPolicy,
     Route,
     RouteRole,
     split_traffic,
@@ -71,6 +72,7 @@ def _state(deployment: Deployment) -> dict[str, Any]:
         ],
         "sticky_key": deployment.sticky_key,
         "status": deployment.status.value,
+        "promotion": None if deployment.promotion is None else deployment.promotion.to_dict(),
     }
 
 
@@ -104,13 +106,19 @@ class DeploymentService:
         shadows: Sequence[str] = (),
         sticky_key: str | None = None,
         description: str = "",
+        promotion: PromotionPolicy | None = None,
     ) -> Deployment:
         """A deployment serving ``model``, with canaries at their percentages (the primary
-        gets the rest) and shadows that see a copy of every request."""
+        gets the rest) and shadows that see a copy of every request; ``promotion`` says when
+        a ``challenger`` route replaces the primary (see :mod:`noria.promotion`)."""
         routes = split_traffic(name, model, dict(canaries or {}))
         routes += tuple(Route(uri, RouteRole.SHADOW) for uri in shadows)
         deployment = Deployment(
-            name=name, routes=routes, sticky_key=sticky_key, description=description
+            name=name,
+            routes=routes,
+            sticky_key=sticky_key,
+            description=description,
+            promotion=promotion,
         )
         return self.create_deployment(deployment)
 
@@ -149,6 +157,20 @@ class DeploymentService:
         kept = {uri: percent for uri, percent in shares.items() if percent != 0}
         routes = split_traffic(name, current.primary.model_uri, kept) + current.shadows
         return self._update(current, current.with_routes(routes), "deployment.traffic_set")
+
+    def set_promotion_policy(self, name: str, policy: PromotionPolicy | None) -> Deployment:
+        """When a challenger replaces the primary (None: never on its own)."""
+        current = self._repo.get(name)
+        return self._update(
+            current, replace(current, promotion=policy), "deployment.promotion_policy_set"
+        )
+
+    def set_routes(
+        self, current: Deployment, routes: tuple[Route, ...], *, action: str
+    ) -> Deployment:
+        """Replace the routes of ``current`` as read (``Conflict`` if it changed since),
+        auditing the change as ``action``."""
+        return self._update(current, current.with_routes(routes), action)
 
     def set_status(self, name: str, status: DeploymentStatus) -> Deployment:
         """Pause a deployment (the model server answers 503) or make it active again."""

@@ -13,6 +13,13 @@
         traffic: 10
       - model: models:/credit/4
         role: shadow                 # a copy of every request, answers only logged
+    promotion:                       # optional: when a challenger replaces the primary
+      min_requests: 200
+      max_disagreement: 0.2
+      metric: roc_auc
+      min_performance_delta: 0.0
+      min_labels: 50
+      auto_promote: true
 
 Mistakes are ``InvalidArgument`` errors naming the file, the line and the field, e.g.
 ``deployment.yaml line 7, routes[1]: missing field 'traffic' (a canary's percentage)``.
@@ -22,12 +29,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from noria.domain.deployments import Deployment, Route, RouteRole, split_traffic
+from noria.domain.deployments import (
+    Deployment,
+    PromotionPolicy,
+    Route,
+    RouteRole,
+    split_traffic,
+)
 from noria.domain.yaml_errors import yaml_syntax_error
 from noria.errors import InvalidArgument
 
-_TOP_FIELDS = ("name", "description", "sticky_key", "routes")
+_TOP_FIELDS = ("name", "description", "sticky_key", "routes", "promotion")
 _ROUTE_FIELDS = ("model", "role", "traffic")
+_PROMOTION_FIELDS = (
+    "min_requests",
+    "max_disagreement",
+    "metric",
+    "min_performance_delta",
+    "min_labels",
+    "auto_promote",
+)
 
 
 def parse_deployment(text: str, *, source: str = "deployment.yaml") -> Deployment:
@@ -93,8 +114,17 @@ def _deployment(loader: Any, root: Any, source: str) -> Deployment:
     if "sticky_key" in fields:
         sticky = _text(loader, fields["sticky_key"], source, "sticky_key")
     routes = _routes(loader, routes_node.value, name, source)
+    promotion = None
+    if "promotion" in fields:
+        promotion = _promotion(loader, fields["promotion"], source)
     try:
-        return Deployment(name=name, routes=routes, description=description, sticky_key=sticky)
+        return Deployment(
+            name=name,
+            routes=routes,
+            description=description,
+            sticky_key=sticky,
+            promotion=promotion,
+        )
     except InvalidArgument as exc:
         raise InvalidArgument(f"{source}: {exc.message}") from None
 
@@ -167,3 +197,30 @@ def _traffic(loader: Any, node: Any, where: str) -> float | None:
             "(a percentage, 0 to 100)"
         )
     return float(value)
+
+
+def _promotion(loader: Any, node: Any, source: str) -> PromotionPolicy:
+    """The ``promotion:`` block; each field is checked on its own line."""
+    where = f"{source} line {node.start_mark.line + 1}, promotion"
+    fields = _fields(loader, node, _PROMOTION_FIELDS, where)
+    values: dict[str, Any] = {}
+    for field, value_node in fields.items():
+        values[field] = loader.construct_object(value_node)
+        try:
+            PromotionPolicy.from_dict(_with_metric(values, field))
+        except InvalidArgument as exc:
+            line = value_node.start_mark.line + 1
+            problem = exc.message.removeprefix("Promotion policy: ")
+            raise InvalidArgument(f"{source} line {line}, promotion.{field}: {problem}") from None
+    try:
+        return PromotionPolicy.from_dict(values)
+    except InvalidArgument as exc:  # only a delta without a metric is left to refuse
+        problem = exc.message.removeprefix("Promotion policy: ")
+        raise InvalidArgument(f"{where}: {problem}") from None
+
+
+def _with_metric(values: dict[str, Any], field: str) -> dict[str, Any]:
+    """``values`` so far, checked alone: a delta read before its metric borrows a stand-in."""
+    if field == "min_performance_delta" and values.get("metric") is None:
+        return {**values, "metric": "accuracy"}
+    return values

@@ -12,9 +12,12 @@ request and whose answers are logged, never returned::
             Route("models:/credit/4", RouteRole.SHADOW),
         ),
         sticky_key="customer_id",
+        promotion=PromotionPolicy(min_requests=200, max_disagreement=0.2),
     )
 
-The rules live here, so every store and every entry point refuses the same mistakes.
+A :class:`PromotionPolicy` says when a ``challenger`` route may replace the primary (see
+:mod:`noria.promotion`). The rules live here, so every store and every entry point refuses
+the same mistakes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, parse_uri
@@ -89,9 +93,15 @@ class Deployment:
     created_at: int = 0  # ms since the epoch, as the registry has them
     updated_at: int = 0
     revision: int = 0
+    promotion: PromotionPolicy | None = None  # when a challenger replaces the primary
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "routes", tuple(self.routes))
+        if self.promotion is not None and not isinstance(self.promotion, PromotionPolicy):
+            raise InvalidArgument(
+                f"Deployment {self.name!r}: promotion {self.promotion!r} is not a "
+                "PromotionPolicy; pass PromotionPolicy(min_requests=…, …) or None."
+            )
         object.__setattr__(self, "status", _status(self.status))
         check_deployment_name(self.name)
         if len(self.description) > MAX_DESCRIPTION_LENGTH:
@@ -135,6 +145,111 @@ class Deployment:
 
     def entity(self) -> EntityRef:
         return EntityRef(EntityKind.DEPLOYMENT, self.name)
+
+
+# The evaluation suite's metrics (noria.evaluation.metrics; a unit test keeps them equal),
+# and those where a smaller value is better.
+POLICY_METRICS = (
+    "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss",
+    "calibration_error", "rmse", "mae", "r2", "mape",
+)  # fmt: skip
+LOWER_IS_BETTER = frozenset({"log_loss", "calibration_error", "rmse", "mae", "mape"})
+_POLICY_FIELDS = (
+    "min_requests",
+    "max_disagreement",
+    "metric",
+    "min_performance_delta",
+    "min_labels",
+    "auto_promote",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionPolicy:
+    """When a deployment's ``challenger`` route replaces its primary.
+
+    - ``min_requests``: rows the challenger must answer (or shadow) before it is judged;
+    - ``max_disagreement``: at most this share of different labels (or mean absolute score
+      difference) against the primary on the rows both answered; None: no such rule;
+    - ``metric`` and ``min_performance_delta``: on labelled rows, challenger minus primary
+      must be at least the delta (an improvement for lower-is-better metrics such as
+      ``log_loss``: the sign is turned so that a positive delta is always better); a
+      metric without a delta means a delta of 0 (not worse);
+    - ``min_labels``: labelled rows needed before the performance rule can decide;
+    - ``auto_promote``: False holds a passing challenger for ``noria deploy promote``.
+    """
+
+    min_requests: int = 200
+    max_disagreement: float | None = 0.2
+    metric: str | None = None
+    min_performance_delta: float | None = None
+    min_labels: int = 50
+    auto_promote: bool = True
+
+    def __post_init__(self) -> None:
+        _check_count("min_requests", self.min_requests, low=1)
+        _check_count("min_labels", self.min_labels, low=1)
+        if self.max_disagreement is not None:
+            value = _check_number("max_disagreement", self.max_disagreement)
+            if value < 0:
+                raise InvalidArgument(
+                    f"Promotion policy: max_disagreement {value:g} is negative; use a share "
+                    "such as 0.2 (20 % of labels differ) or a score difference, or None."
+                )
+            object.__setattr__(self, "max_disagreement", value)
+        if self.metric is not None and self.metric not in POLICY_METRICS:
+            raise InvalidArgument(
+                f"Promotion policy: unknown metric {self.metric!r}; use one of "
+                f"{', '.join(POLICY_METRICS)}."
+            )
+        if self.min_performance_delta is not None:
+            if self.metric is None:
+                raise InvalidArgument(
+                    f"Promotion policy: min_performance_delta {self.min_performance_delta!r} "
+                    "needs a metric to compare, e.g. metric='roc_auc'."
+                )
+            delta = _check_number("min_performance_delta", self.min_performance_delta)
+            object.__setattr__(self, "min_performance_delta", delta)
+        if not isinstance(self.auto_promote, bool):
+            raise InvalidArgument(
+                f"Promotion policy: auto_promote {self.auto_promote!r} is not true or false."
+            )
+
+    @property
+    def delta(self) -> float:
+        """The performance delta the challenger must reach (0 when only a metric is named)."""
+        return 0.0 if self.min_performance_delta is None else self.min_performance_delta
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.metric in LOWER_IS_BETTER
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _POLICY_FIELDS}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> PromotionPolicy:
+        """The inverse of :meth:`to_dict`; unknown fields are refused, naming them."""
+        unknown = sorted(set(values) - set(_POLICY_FIELDS))
+        if unknown:
+            raise InvalidArgument(
+                f"Promotion policy: unknown field(s) {', '.join(unknown)}; expected "
+                f"{', '.join(_POLICY_FIELDS)}."
+            )
+        return cls(**values)
+
+
+def _check_count(name: str, value: object, *, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidArgument(
+            f"Promotion policy: {name} {value!r} is not a whole number of at least {low}."
+        )
+
+
+def _check_number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidArgument(f"Promotion policy: {name} {value!r} is not a finite number.")
+    return float(value)
 
 
 def check_deployment_name(name: str) -> str:

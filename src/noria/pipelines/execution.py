@@ -277,7 +277,11 @@ class Execution:
 
     def _record_lineage(self, step: StepRun) -> None:
         me = step.entity()
-        edges = [LineageEdge(ref.entity(), Relation.CONSUMED, me) for ref in step.inputs]
+        # The pipeline run is upstream of its steps, so a walk from it (or from the alert
+        # that triggered it) reaches their tracking runs and the model versions they made.
+        pipeline_run = EntityRef(EntityKind.PIPELINE_RUN, step.pipeline_run_id)
+        edges = [LineageEdge(pipeline_run, Relation.PRODUCED, me)]
+        edges += [LineageEdge(ref.entity(), Relation.CONSUMED, me) for ref in step.inputs]
         edges += [
             LineageEdge(parse_uri(ref.refers_to).entity(), Relation.CONSUMED, me)  # type: ignore[union-attr]
             for ref in step.inputs

@@ -216,9 +216,9 @@ def _end_orphaned_step_runs(client: Client, tracking: ActiveRun) -> None:
     try:
         orphans = client.tracker.runs.search_runs(search).items
         for orphan in orphans:
-            client.tracker.set_tags(
+            client.tracker.runs.log_batch(
                 orphan.info.id,
-                [RunTag("noria.ended_by", "the pipeline runner: its step was stopped")],
+                tags=[RunTag("noria.ended_by", "the pipeline runner: its step was stopped")],
             )
             client.tracker.end_run(orphan.info.id, RunStatus.KILLED)
     except NoriaError as exc:  # the pipeline's own record matters more than the tidy-up

@@ -6,7 +6,8 @@
 >>> scheduler.run_forever(interval=5)             # what `noria scheduler` does; Ctrl-C stops
 
 Every tick first runs the monitors that are due (``client.monitors.run_due``), so that an
-alert raised now fires its event triggers in the same tick; then, for each enabled
+alert raised now fires its event triggers in the same tick, and judges the deployments'
+challengers (``client.promotions.run_due``); then, for each enabled
 schedule, finds the newest occurrence it has not answered and claims it in the store.
 Only a successful claim starts a run, so several schedulers can watch one store: each
 occurrence fires once. All state lives in the store; a restarted scheduler goes on where
@@ -80,6 +81,7 @@ class TickReport:
     started: tuple[Firing, ...]
     monitor_runs: int
     errors: tuple[str, ...]
+    promotions: int = 0  # deployments whose challenger was judged (client.promotions.run_due)
 
 
 def _ms(moment: datetime) -> int:
@@ -124,10 +126,12 @@ class Scheduler:
     # -- one pass ------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> TickReport:
-        """Run due monitors, then fire every schedule with an unanswered occurrence."""
+        """Run due monitors, judge challengers, then fire every schedule with an unanswered
+        occurrence."""
         moment = _check_aware(now or self._clock())
         errors: list[str] = []
         monitor_runs = self._run_monitors(moment, errors)
+        promotions = self._run_promotions(moment, errors)
         started = []
         try:
             schedules = list(self._enabled_schedules())
@@ -140,7 +144,7 @@ class Scheduler:
                 started.append(firing)
         for error in errors:
             logger.warning("%s", error)
-        return TickReport(moment, tuple(started), monitor_runs, tuple(errors))
+        return TickReport(moment, tuple(started), monitor_runs, tuple(errors), promotions)
 
     def _enabled_schedules(self) -> Iterator[Schedule]:
         token: str | None = None
@@ -163,6 +167,19 @@ class Scheduler:
             return 0
         errors.extend(f"monitor {run.monitor}: {run.error}" for run in runs if run.error)
         return len(runs)
+
+    def _run_promotions(self, moment: datetime, errors: list[str]) -> int:
+        # As for monitors: a client without promotions, or one failing, never stops a tick.
+        promotions = getattr(self._client, "promotions", None)
+        if promotions is None:
+            return 0
+        try:
+            outcomes = promotions.run_due(moment)
+        except Exception as exc:  # noqa: BLE001 - promotions failing must not stop the schedules
+            errors.append(f"promotions: {getattr(exc, 'message', None) or exc}")
+            return 0
+        errors.extend(f"promotion {o.deployment}: {o.error}" for o in outcomes if o.error)
+        return len(outcomes)
 
     def _fire(self, schedule: Schedule, now_ms: int, errors: list[str]) -> Firing | None:
         try:

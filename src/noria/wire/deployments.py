@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from noria.domain.deployments import Deployment, DeploymentStatus, Route, RouteRole
+from noria.domain.deployments import (
+    Deployment,
+    DeploymentStatus,
+    PromotionPolicy,
+    Route,
+    RouteRole,
+)
 from noria.wire.common import WireModel
 
 
@@ -21,6 +27,24 @@ class RouteBody(WireModel):
         return Route(self.model_uri, self.role, self.percent)
 
 
+class PromotionPolicyBody(WireModel):
+    """When a challenger replaces the primary; the domain type checks the values."""
+
+    min_requests: int = 200
+    max_disagreement: float | None = 0.2
+    metric: str | None = None
+    min_performance_delta: float | None = None
+    min_labels: int = 50
+    auto_promote: bool = True
+
+    @classmethod
+    def from_domain(cls, policy: PromotionPolicy) -> PromotionPolicyBody:
+        return cls(**policy.to_dict())
+
+    def to_domain(self) -> PromotionPolicy:
+        return PromotionPolicy.from_dict(self.model_dump())
+
+
 class DeploymentBody(WireModel):
     """Sent to create or update one (the server sets times; ``revision`` is the one read)."""
 
@@ -33,6 +57,7 @@ class DeploymentBody(WireModel):
     created_at: int = 0
     updated_at: int = 0
     revision: int = Field(default=0, ge=0)
+    promotion: PromotionPolicyBody | None = None
 
     @classmethod
     def from_domain(cls, deployment: Deployment) -> DeploymentBody:
@@ -46,6 +71,11 @@ class DeploymentBody(WireModel):
             created_at=deployment.created_at,
             updated_at=deployment.updated_at,
             revision=deployment.revision,
+            promotion=(
+                None
+                if deployment.promotion is None
+                else PromotionPolicyBody.from_domain(deployment.promotion)
+            ),
         )
 
     def to_domain(self) -> Deployment:
@@ -59,6 +89,7 @@ class DeploymentBody(WireModel):
             created_at=self.created_at,
             updated_at=self.updated_at,
             revision=self.revision,
+            promotion=None if self.promotion is None else self.promotion.to_domain(),
         )
 
 

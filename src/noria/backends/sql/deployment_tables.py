@@ -1,4 +1,5 @@
-"""Tables of the deployment records (migration 0009), on the shared ``MetaData``.
+"""Tables of the deployment records (migration 0009; 0012 adds the promotion policy), on
+the shared ``MetaData``.
 
 Times are integer milliseconds since the epoch, as in the registry tables. Routes are rows
 of their own, with the model's name in a column, so "which deployments use model X" is one
@@ -41,6 +42,7 @@ deployments = Table(
     Column("created_by", String(ACTOR_LENGTH), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("promotion_policy", Text, nullable=True),  # JSON (migration 0012)
     UniqueConstraint("name", name="uq_deployments_name"),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -13,7 +14,13 @@ from noria.backends.sql.database import SqlDatabase
 from noria.backends.sql.deployment_tables import deployment_routes, deployments
 from noria.backends.sql.experiments import decode_offset, encode_offset
 from noria.backends.sql.tables import now_ms
-from noria.domain.deployments import Deployment, DeploymentStatus, Route, RouteRole
+from noria.domain.deployments import (
+    Deployment,
+    DeploymentStatus,
+    PromotionPolicy,
+    Route,
+    RouteRole,
+)
 from noria.domain.paging import Page, check_page_size
 from noria.errors import AlreadyExists, Conflict, NotFound
 
@@ -49,6 +56,14 @@ def _route_rows(deployment_id: int, routes: Sequence[Route]) -> list[dict[str, A
     ]
 
 
+def _policy_json(policy: PromotionPolicy | None) -> str | None:
+    return None if policy is None else json.dumps(policy.to_dict(), sort_keys=True)
+
+
+def _policy(text: str | None) -> PromotionPolicy | None:
+    return None if text is None else PromotionPolicy.from_dict(json.loads(text))
+
+
 def _load(connection: Connection, rows: Sequence[Row[Any]]) -> list[Deployment]:
     routes: defaultdict[int, list[Route]] = defaultdict(list)
     ids = [row.id for row in rows]
@@ -71,6 +86,7 @@ def _load(connection: Connection, rows: Sequence[Row[Any]]) -> list[Deployment]:
             created_at=row.created_at,
             updated_at=row.updated_at,
             revision=row.revision,
+            promotion=_policy(row.promotion_policy),
         )
         for row in rows
     ]
@@ -105,6 +121,7 @@ class SqlDeploymentRepo:
                         created_by=deployment.created_by,
                         created_at=now,
                         updated_at=now,
+                        promotion_policy=_policy_json(deployment.promotion),
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             except IntegrityError as exc:  # a concurrent writer took the name meanwhile
@@ -152,6 +169,7 @@ class SqlDeploymentRepo:
                     status=deployment.status.value,
                     revision=_d.revision + 1,
                     updated_at=max(now_ms(), row.updated_at),
+                    promotion_policy=_policy_json(deployment.promotion),
                 )
             ).rowcount
             if changed != 1:
