@@ -186,8 +186,8 @@ def test_migrations_match_the_table_definitions(engine: Engine) -> None:
 
 
 def test_revisions_are_known_in_order() -> None:
-    assert migrator.head_revision() == "0012"
-    assert migrator.known_revisions() == {f"{n:04d}" for n in range(1, 13)}
+    assert migrator.head_revision() == "0013"
+    assert migrator.known_revisions() == {f"{n:04d}" for n in range(1, 14)}
 
 
 # Points as 0003 stored them, in id order: (run, key, value, step, timestamp). Two points

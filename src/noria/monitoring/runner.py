@@ -47,6 +47,7 @@ class MonitorRun:
     alerts: AlertChanges = field(default_factory=AlertChanges)
     pending: int = 0  # due windows left for a later run (a long backlog)
     error: str | None = None
+    busy: bool = False  # another process held the monitor's lease: this run did nothing
 
     @property
     def fired(self) -> list[Alert]:

@@ -10,8 +10,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from noria.artifacts import ArtifactStore
@@ -21,7 +25,7 @@ from noria.domain.lineage import LineageEdge, Relation
 from noria.domain.monitor_rules import parse_rule
 from noria.domain.monitors import Monitor, MonitorResult, Task, format_duration, parse_duration
 from noria.domain.paging import Page
-from noria.errors import NoriaError
+from noria.errors import Conflict, NoriaError
 from noria.lineage import LineageService
 from noria.monitoring.actions import ActionRunner, RaiseEvent, WebhookPolicy
 from noria.monitoring.alerts import AlertEvaluator
@@ -40,6 +44,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("noria.monitoring")
 _LIST_PAGE = 1000
+# How long a run may hold a monitor before another process may take it over: a run that
+# crashed (or was killed) frees it after this long.
+LEASE_MS = 10 * 60_000
 
 
 def _state(monitor: Monitor) -> dict[str, Any]:
@@ -88,6 +95,8 @@ class MonitorService:
         actions = ActionRunner(raise_event=raise_event, webhook=webhook)
         evaluator = AlertEvaluator(self._repo, self._alerts, actions, lineage, audit)
         self._runner = MonitorRunner(self._repo, artifacts, evaluator, lineage, audit)
+        # Names this service in monitor leases: unique per process and per service.
+        self._owner = f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
 
     # -- records -------------------------------------------------------------------
 
@@ -218,9 +227,19 @@ class MonitorService:
     # -- runs ----------------------------------------------------------------------
 
     def run(self, name: str, now: TimeLike | None = None) -> MonitorRun:
-        """Evaluate every due window not yet evaluated, and windows whose labels grew."""
+        """Evaluate every due window not yet evaluated, and windows whose labels grew.
+
+        ``Conflict`` when another process (a scheduler) is evaluating the monitor now."""
         now_ms = _now_ms(now)
-        return self._runner.run(self._inputs(self._repo.get(name), now_ms), now_ms)
+        monitor = self._repo.get(name)
+        with self._lease(name) as held:
+            if not held:
+                raise Conflict(
+                    f"Monitor {name!r} is being evaluated by another process (a scheduler, or "
+                    f"another `noria monitor run`); run it again when that one is done (a "
+                    f"crashed process's claim lapses after {LEASE_MS // 60_000} minutes)."
+                )
+            return self._runner.run(self._inputs(monitor, now_ms), now_ms)
 
     def run_due(self, now: TimeLike | None = None) -> list[MonitorRun]:
         """Run every monitor; one failing monitor is reported in its run's ``error`` and the
@@ -235,9 +254,26 @@ class MonitorService:
                 return runs
             token = page.next_page_token
 
+    @contextmanager
+    def _lease(self, name: str) -> Iterator[bool]:
+        """Hold the monitor's lease for a run (wall-clock time: ``now`` may be simulated), so
+        two processes never evaluate it, and fire its alerts' actions, at once."""
+        held = self._repo.claim(
+            name, owner=self._owner, now_ms=int(time.time() * 1000), lease_ms=LEASE_MS
+        )
+        try:
+            yield held
+        finally:
+            if held:
+                with suppress(NoriaError):  # a lapsed lease frees itself
+                    self._repo.release(name, owner=self._owner)
+
     def _run_safely(self, monitor: Monitor, now_ms: int) -> MonitorRun:
         try:
-            return self._runner.run(self._inputs(monitor, now_ms), now_ms)
+            with self._lease(monitor.name) as held:
+                if not held:
+                    return MonitorRun(monitor.name, now_ms, busy=True)
+                return self._runner.run(self._inputs(monitor, now_ms), now_ms)
         except NoriaError as exc:
             error = exc.message
         except Exception as exc:  # one broken monitor must not stop the others

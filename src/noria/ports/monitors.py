@@ -30,6 +30,16 @@ class MonitorRepo(Protocol):
         """Remove the monitor with its results and alerts; returns what was stored."""
         ...
 
+    def claim(self, name: str, *, owner: str, now_ms: int, lease_ms: int) -> bool:
+        """Take the monitor's lease until ``now_ms + lease_ms`` when nobody holds it, it
+        expired, or ``owner`` holds it already; False when another owner holds it.
+        ``NotFound`` names the monitor."""
+        ...
+
+    def release(self, name: str, *, owner: str) -> None:
+        """Give the lease back if ``owner`` holds it (a deleted monitor is not an error)."""
+        ...
+
     def save_result(self, result: MonitorResult) -> MonitorResult:
         """Store one window's result, replacing an earlier one of the same window; the stored
         ``revision`` is one more than the replaced one's (1 for a first result)."""

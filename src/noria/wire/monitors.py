@@ -108,6 +108,22 @@ class MonitorPage(WireModel):
     next_page_token: str | None = None
 
 
+class LeaseBody(WireModel):
+    """Claim a monitor's lease (``POST …/lease``) until ``now_ms + lease_ms``."""
+
+    owner: str = Field(min_length=1, max_length=128)
+    now_ms: int = Field(ge=0)
+    lease_ms: int = Field(ge=1)
+
+
+class LeaseRelease(WireModel):
+    owner: str = Field(min_length=1, max_length=128)
+
+
+class LeaseAnswer(WireModel):
+    claimed: bool
+
+
 class ResultBody(WireModel):
     """One window's result; figures are finite numbers (a window without one leaves it out)."""
 

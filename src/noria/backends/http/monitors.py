@@ -12,6 +12,8 @@ from noria.domain.paging import Page, check_page_size
 from noria.wire.monitors import (
     AlertBody,
     AlertPage,
+    LeaseAnswer,
+    LeaseBody,
     MarkList,
     MonitorBody,
     MonitorPage,
@@ -61,6 +63,14 @@ class HttpMonitorRepo:
 
     def delete(self, name: str) -> Monitor:
         return MonitorBody.model_validate(self._http.json("DELETE", _path(name))).to_domain()
+
+    def claim(self, name: str, *, owner: str, now_ms: int, lease_ms: int) -> bool:
+        body = LeaseBody(owner=owner, now_ms=now_ms, lease_ms=lease_ms).model_dump()
+        answer = self._http.json("POST", _path(name, "lease"), json=body)
+        return LeaseAnswer.model_validate(answer).claimed
+
+    def release(self, name: str, *, owner: str) -> None:
+        self._http.json("POST", _path(name, "lease", "release"), json={"owner": owner})
 
     def save_result(self, result: MonitorResult) -> MonitorResult:
         body = ResultBody.from_domain(result).model_dump(mode="json")

@@ -50,6 +50,9 @@ monitors = Table(
     Column("description", Text, nullable=False, server_default=""),
     Column("created_by", String(ACTOR_LENGTH), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Who is evaluating it, until when (migration 0013); NULL when nobody is.
+    Column("lease_owner", String(NAME_LENGTH), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
     UniqueConstraint("name", name="uq_monitors_name"),
     Index("ix_monitors_deployment", "deployment"),
 )

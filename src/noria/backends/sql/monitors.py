@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, insert, select
+from sqlalchemy import Connection, Row, Select, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from noria.backends.sql.database import SqlDatabase
@@ -168,6 +168,38 @@ class SqlMonitorRepo:
             return _monitor(row)
 
         return self._db.write(write)
+
+    def claim(self, name: str, *, owner: str, now_ms: int, lease_ms: int) -> bool:
+        self._db.ensure_ready()
+        free = or_(_m.lease_until.is_(None), _m.lease_until <= now_ms, _m.lease_owner == owner)
+        taking = (
+            update(monitors)
+            .where(_m.name == name, free)
+            .values(lease_owner=owner, lease_until=now_ms + lease_ms)
+        )
+
+        def write(connection: Connection) -> bool:
+            # One conditional UPDATE: of two processes claiming at once, one matches the row.
+            if connection.execute(taking).rowcount == 1:
+                return True
+            if connection.execute(select(_m.id).where(_m.name == name)).first() is None:
+                raise monitor_not_found(name)
+            return False
+
+        return self._db.write(write)
+
+    def release(self, name: str, *, owner: str) -> None:
+        self._db.ensure_ready()
+        freeing = (
+            update(monitors)
+            .where(_m.name == name, _m.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+        def write(connection: Connection) -> None:
+            connection.execute(freeing)
+
+        self._db.write(write)
 
     def save_result(self, result: MonitorResult) -> MonitorResult:
         self._db.ensure_ready()

@@ -18,6 +18,9 @@ from noria.server.deps import ClientDep
 from noria.wire.monitors import (
     AlertBody,
     AlertPage,
+    LeaseAnswer,
+    LeaseBody,
+    LeaseRelease,
     MarkBody,
     MarkList,
     MonitorBody,
@@ -66,6 +69,23 @@ def get_monitor(name: Name, client: ClientDep) -> MonitorBody:
 def delete_monitor(name: Name, client: ClientDep) -> MonitorBody:
     """Removes its results and alerts too; returns what was stored."""
     return MonitorBody.from_domain(client.metadata.monitors.delete(name))
+
+
+@router.post("/monitors/{name}/lease")
+def claim_lease(name: Name, body: LeaseBody, client: ClientDep) -> LeaseAnswer:
+    """Take the monitor's lease (see ``MonitorRepo.claim``): ``claimed`` false when another
+    owner holds it. A run takes it first, so two schedulers never evaluate one monitor at once."""
+    claimed = client.metadata.monitors.claim(
+        name, owner=body.owner, now_ms=body.now_ms, lease_ms=body.lease_ms
+    )
+    return LeaseAnswer(claimed=claimed)
+
+
+@router.post("/monitors/{name}/lease/release")
+def release_lease(name: Name, body: LeaseRelease, client: ClientDep) -> LeaseAnswer:
+    """Give the lease back if ``owner`` holds it."""
+    client.metadata.monitors.release(name, owner=body.owner)
+    return LeaseAnswer(claimed=False)
 
 
 @router.put("/monitors/{name}/results/{window_start}")

@@ -113,6 +113,24 @@ class MonitorRepoContract:
         with pytest.raises(InvalidArgument, match="page token"):
             store.monitors.list_monitors(page_token="not-a-token")
 
+    def test_one_owner_at_a_time_holds_a_monitor_lease(self, store: MetadataStore, ns: str) -> None:
+        name = store.monitors.create(self.monitor(ns)).name
+        repo = store.monitors
+        assert repo.claim(name, owner="a", now_ms=T0, lease_ms=HOUR)
+        assert repo.claim(name, owner="a", now_ms=T0 + 1, lease_ms=HOUR)  # its own: renewed
+        assert not repo.claim(name, owner="b", now_ms=T0 + 2, lease_ms=HOUR)
+        repo.release(name, owner="b")  # not b's to give back: a still holds it
+        assert not repo.claim(name, owner="b", now_ms=T0 + 3, lease_ms=HOUR)
+        repo.release(name, owner="a")
+        assert repo.claim(name, owner="b", now_ms=T0 + 4, lease_ms=HOUR)
+        # b crashed without releasing: its lease lapses
+        assert not repo.claim(name, owner="a", now_ms=T0 + HOUR, lease_ms=HOUR)
+        assert repo.claim(name, owner="a", now_ms=T0 + 4 + HOUR, lease_ms=HOUR)
+        with pytest.raises(NotFound, match=f"{ns}-missing"):
+            repo.claim(f"{ns}-missing", owner="a", now_ms=T0, lease_ms=HOUR)
+        repo.release(f"{ns}-missing", owner="a")  # nothing to give back: no error
+        assert repo.get(name).name == name  # the lease is not part of the monitor
+
     def test_results_replace_per_window_and_read_as_series(
         self, store: MetadataStore, ns: str
     ) -> None:
