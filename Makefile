@@ -14,15 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/noria init
-	$(BIN)/python examples/demo.py
-	$(BIN)/noria models show cancer-classifier
+	$(BIN)/noria quickstart
 
 test: $(STAMP) lint types layers pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 types: $(STAMP)
 	$(BIN)/mypy

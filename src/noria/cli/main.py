@@ -22,6 +22,7 @@ from noria.cli import (
     monitor,
     pipelines,
     predict,
+    quickstart,
     runs,
     schedule,
     scheduler,
@@ -87,6 +88,7 @@ app.command("serve")(serve.serve_models)
 app.command("lineage")(lineage.show_lineage)
 app.command("audit")(audit.show_audit)
 app.command("predict")(predict.predict)
+app.command("quickstart")(quickstart.quickstart)
 
 
 def run(argv: list[str] | None = None) -> None:
