@@ -23,32 +23,16 @@ from noria.domain.registry import ModelVersion
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, parse_uri
 from noria.errors import NotFound
 from noria.fluent_models import load_model
+from noria.models.evaluable import EvaluablePredictor
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from noria.evaluation.gates import GateVerdict
     from noria.evaluation.results import EvaluationResult
-    from noria.models.format import LoadedModel
 
 EXPERIMENT = "model-evaluations"
 CHAMPION = "champion"
-
-
-class _Predictor:
-    """A loaded model as the evaluator sees it: ``predict_proba`` and ``classes_`` only
-    when the model has them."""
-
-    def __init__(self, model: LoadedModel, sample: pd.DataFrame) -> None:
-        self.predict = model.predict
-        classes = getattr(model.raw, "classes_", None)
-        if classes is not None:
-            self.classes_ = classes
-        try:
-            model.predict_proba(sample)
-        except Exception:  # noqa: BLE001 - no usable probabilities: evaluate without them
-            return
-        self.predict_proba = model.predict_proba
 
 
 @dataclass(frozen=True)
@@ -80,7 +64,7 @@ def _evaluate(
 
     model = load_model(uri, client=client)
     features = frame.drop(columns=[label]) if label in frame.columns else frame
-    predictor = _Predictor(model, features.head(5))
+    predictor = EvaluablePredictor(model, features.head(5))
     return evaluate_predictor(predictor, frame, label=label, **options)
 
 

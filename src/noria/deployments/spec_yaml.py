@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from noria.domain.deployments import (
+    POLICY_FIELDS,
     Deployment,
     PromotionPolicy,
     Route,
@@ -41,14 +42,6 @@ from noria.errors import InvalidArgument
 
 _TOP_FIELDS = ("name", "description", "sticky_key", "routes", "promotion")
 _ROUTE_FIELDS = ("model", "role", "traffic")
-_PROMOTION_FIELDS = (
-    "min_requests",
-    "max_disagreement",
-    "metric",
-    "min_performance_delta",
-    "min_labels",
-    "auto_promote",
-)
 
 
 def parse_deployment(text: str, *, source: str = "deployment.yaml") -> Deployment:
@@ -202,7 +195,7 @@ def _traffic(loader: Any, node: Any, where: str) -> float | None:
 def _promotion(loader: Any, node: Any, source: str) -> PromotionPolicy:
     """The ``promotion:`` block; each field is checked on its own line."""
     where = f"{source} line {node.start_mark.line + 1}, promotion"
-    fields = _fields(loader, node, _PROMOTION_FIELDS, where)
+    fields = _fields(loader, node, POLICY_FIELDS, where)
     values: dict[str, Any] = {}
     for field, value_node in fields.items():
         values[field] = loader.construct_object(value_node)

@@ -154,7 +154,8 @@ POLICY_METRICS = (
     "calibration_error", "rmse", "mae", "r2", "mape",
 )  # fmt: skip
 LOWER_IS_BETTER = frozenset({"log_loss", "calibration_error", "rmse", "mae", "mape"})
-_POLICY_FIELDS = (
+# A policy's fields, in the order YAML, JSON and messages list them.
+POLICY_FIELDS = (
     "min_requests",
     "max_disagreement",
     "metric",
@@ -225,16 +226,16 @@ class PromotionPolicy:
         return self.metric in LOWER_IS_BETTER
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _POLICY_FIELDS}
+        return {name: getattr(self, name) for name in POLICY_FIELDS}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> PromotionPolicy:
         """The inverse of :meth:`to_dict`; unknown fields are refused, naming them."""
-        unknown = sorted(set(values) - set(_POLICY_FIELDS))
+        unknown = sorted(set(values) - set(POLICY_FIELDS))
         if unknown:
             raise InvalidArgument(
                 f"Promotion policy: unknown field(s) {', '.join(unknown)}; expected "
-                f"{', '.join(_POLICY_FIELDS)}."
+                f"{', '.join(POLICY_FIELDS)}."
             )
         return cls(**values)
 

@@ -84,6 +84,11 @@ class TickReport:
     promotions: int = 0  # deployments whose challenger was judged (client.promotions.run_due)
 
 
+def _subject(outcome: object) -> str:
+    """What a run_due outcome is about: a monitor run's monitor, a promotion's deployment."""
+    return str(getattr(outcome, "monitor", None) or getattr(outcome, "deployment", "?"))
+
+
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -130,8 +135,8 @@ class Scheduler:
         occurrence."""
         moment = _check_aware(now or self._clock())
         errors: list[str] = []
-        monitor_runs = self._run_monitors(moment, errors)
-        promotions = self._run_promotions(moment, errors)
+        monitor_runs = self._run_due("monitors", moment, errors)
+        promotions = self._run_due("promotions", moment, errors)
         started = []
         try:
             schedules = list(self._enabled_schedules())
@@ -155,30 +160,20 @@ class Scheduler:
                 return
             token = page.next_page_token
 
-    def _run_monitors(self, moment: datetime, errors: list[str]) -> int:
-        # Monitoring may be absent from a client (an older build, a plugin-less setup).
-        monitors = getattr(self._client, "monitors", None)
-        if monitors is None:
+    def _run_due(self, service: str, moment: datetime, errors: list[str]) -> int:
+        """``client.<service>.run_due(moment)`` (monitors, promotions): each outcome's
+        ``error`` is reported, and a service that is absent from the client (an older
+        build) or fails as a whole never stops the tick."""
+        due = getattr(getattr(self._client, service, None), "run_due", None)
+        if due is None:
             return 0
         try:
-            runs = monitors.run_due(moment)
-        except Exception as exc:  # noqa: BLE001 - monitors failing must not stop the schedules
-            errors.append(f"monitors: {getattr(exc, 'message', None) or exc}")
+            outcomes = due(moment)
+        except Exception as exc:  # noqa: BLE001 - they must not stop the schedules
+            errors.append(f"{service}: {getattr(exc, 'message', None) or exc}")
             return 0
-        errors.extend(f"monitor {run.monitor}: {run.error}" for run in runs if run.error)
-        return len(runs)
-
-    def _run_promotions(self, moment: datetime, errors: list[str]) -> int:
-        # As for monitors: a client without promotions, or one failing, never stops a tick.
-        promotions = getattr(self._client, "promotions", None)
-        if promotions is None:
-            return 0
-        try:
-            outcomes = promotions.run_due(moment)
-        except Exception as exc:  # noqa: BLE001 - promotions failing must not stop the schedules
-            errors.append(f"promotions: {getattr(exc, 'message', None) or exc}")
-            return 0
-        errors.extend(f"promotion {o.deployment}: {o.error}" for o in outcomes if o.error)
+        one = service.removesuffix("s")  # "monitor credit-api: …"
+        errors.extend(f"{one} {_subject(o)}: {o.error}" for o in outcomes if o.error)
         return len(outcomes)
 
     def _fire(self, schedule: Schedule, now_ms: int, errors: list[str]) -> Firing | None:

@@ -18,13 +18,13 @@ from noria.domain.registry import ModelVersion
 from noria.domain.uris import RunUri, parse_uri
 from noria.errors import InvalidArgument, Unsupported
 from noria.evaluation.gates import GateVerdict, check_gate, parse_gate_policy
+from noria.models.evaluable import EvaluablePredictor
 from noria.models.manifest import MANIFEST_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from noria.evaluation.results import EvaluationResult
-    from noria.models.format import LoadedModel
     from noria.tracking import Tracker
 
 EXPERIMENT = "model-evaluations"  # where noria.evaluate_with_gate records its runs too
@@ -42,22 +42,6 @@ class GateOutcome:
     verdict: GateVerdict
     policy_text: str
     run_id: str
-
-
-class _Predictor:
-    """What the evaluator needs of a model: ``predict``, and ``predict_proba`` and
-    ``classes_`` only when the model has usable ones."""
-
-    def __init__(self, model: LoadedModel, sample: pd.DataFrame) -> None:
-        self.predict = model.predict
-        classes = getattr(model.raw, "classes_", None)
-        if classes is not None:
-            self.classes_ = classes
-        try:
-            model.predict_proba(sample)
-        except Exception:  # noqa: BLE001 - no usable probabilities: evaluate without them
-            return
-        self.predict_proba = model.predict_proba
 
 
 def gate_text(gate: str | Path | None) -> str | None:
@@ -131,7 +115,9 @@ class Gatekeeper:
 
         model = load_model(self._directory(version))
         sample = frame.drop(columns=[label]).head(5)
-        return evaluate_predictor(_Predictor(model, sample), frame, label=label, explain=False)
+        return evaluate_predictor(
+            EvaluablePredictor(model, sample), frame, label=label, explain=False
+        )
 
     def _directory(self, version: ModelVersion) -> Path:
         """The version's files in the local model cache, fetched once."""
