@@ -5,8 +5,9 @@ The same two scikit-learn models — a logistic regression and a 100-tree random
 ``wrk`` from a second process on 127.0.0.1 with single-row requests: at concurrency 1
 and at concurrency 64, ``--duration`` seconds each (20 by default). Printed per model and
 concurrency: requests/s, p50 and p99 latency, non-2xx answers and socket errors for both
-tools, the ratios, and the in-process ``predict`` time of one row (the floor a server
-adds its overhead to).
+tools, the ratios, and the in-process ``predict`` time of one row: the best of 200 calls
+(the floor a server adds its overhead to) and their median (what the machine's load makes
+of the same call).
 
 MLflow's server needs the full ``mlflow`` package (FastAPI scoring server, uvicorn); it
 runs from its own virtualenv so the project's test environment keeps ``mlflow-skinny``:
@@ -15,6 +16,10 @@ runs from its own virtualenv so the project's test environment keeps ``mlflow-sk
     /tmp/bench-mlflow/bin/pip install 'mlflow==3.17.2' scikit-learn
     apt-get install -y wrk
     .venv/bin/python benchmarks/serving_vs_mlflow.py [--duration 20] [--mlflow-python …]
+
+For profiling iterations, ``--only noria --concurrency 1`` measures one side at one
+concurrency (no MLflow virtualenv needed then). On a machine shared with other work, run the
+whole command under ``nice -n -15`` (the servers and wrk inherit it) and note the load.
 
 Each tool serves with its defaults (one worker process each); Noria's micro-batching is
 on by default. Requests: Noria's native ``POST /v1/models/<name>/predict`` with
@@ -98,18 +103,27 @@ def _save_mlflow(model: Any, frame: Any, target: Path) -> Path:
     return target
 
 
-def _floor_ms(model_dir: Path, row: Any) -> float:
-    """Best of 200 in-process single-row predictions by the library's own model object
-    (no signature check, no Noria code): the floor any server adds its overhead to."""
+@dataclass(frozen=True)
+class Floor:
+    """In-process single-row predictions by the library's own model object (no signature
+    check, no Noria code): ``best`` is the floor any server adds its overhead to; ``median``
+    shows what the machine's load does to the same call."""
+
+    best_ms: float
+    median_ms: float
+
+
+def _floor(model_dir: Path, row: Any) -> Floor:
     from noria.models.format import load_model
 
     raw = load_model(model_dir).raw
-    best = float("inf")
+    times = []
     for _ in range(200):
         started = time.perf_counter()
         raw.predict(row)
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return Floor(times[0] * 1000, times[len(times) // 2] * 1000)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
@@ -182,9 +196,11 @@ def _latency(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def _measure(url: str, body: str, seconds: int, scratch: Path) -> dict[int, Load]:
+def _measure(
+    url: str, body: str, seconds: int, concurrency: list[int], scratch: Path
+) -> dict[int, Load]:
     _wrk(url, body, 8, 2, scratch)  # warm-up: first requests load lazily imported code
-    return {c: _wrk(url, body, c, seconds, scratch) for c in CONCURRENCY}
+    return {c: _wrk(url, body, c, seconds, scratch) for c in concurrency}
 
 
 def _run_noria(name: str, model_dir: Path, row: dict[str, float], args: Any, scratch: Path):
@@ -194,7 +210,8 @@ def _run_noria(name: str, model_dir: Path, row: dict[str, float], args: Any, scr
     base = f"http://127.0.0.1:{port}"
     with _server(command, f"{base}/health/ready", scratch / f"noria-{name}.log"):
         body = json.dumps({"records": [row]})
-        return _measure(f"{base}/v1/models/{name}/predict", body, args.duration, scratch)
+        url = f"{base}/v1/models/{name}/predict"
+        return _measure(url, body, args.duration, args.concurrency, scratch)
 
 
 def _run_mlflow(name: str, model_dir: Path, row: dict[str, float], args: Any, scratch: Path):
@@ -206,25 +223,35 @@ def _run_mlflow(name: str, model_dir: Path, row: dict[str, float], args: Any, sc
     base = f"http://127.0.0.1:{port}"
     with _server(command, f"{base}/ping", scratch / f"mlflow-{name}.log", bin_dir):
         body = json.dumps({"dataframe_records": [row]})
-        return _measure(f"{base}/invocations", body, args.duration, scratch)
+        url = f"{base}/invocations"
+        return _measure(url, body, args.duration, args.concurrency, scratch)
 
 
-def _report(name: str, floor_ms: float, noria: dict[int, Load], mlflow: dict[int, Load]) -> None:
-    print(f"\n{name}: in-process predict of one row {floor_ms:.2f} ms")
-    header = "concurrency  tool     req/s    p50 ms   p99 ms   non-2xx  errors"
-    print(header)
-    for concurrency in CONCURRENCY:
-        for tool, load in (("noria", noria[concurrency]), ("mlflow", mlflow[concurrency])):
+def _report(name: str, floor: Floor, results: dict[str, dict[int, Load]]) -> None:
+    print(
+        f"\n{name}: in-process predict of one row {floor.best_ms:.2f} ms "
+        f"(best of 200; median {floor.median_ms:.2f} ms)"
+    )
+    print("concurrency  tool     req/s    p50 ms   p99 ms   non-2xx  errors")
+    concurrencies = next(iter(results.values())).keys()
+    for concurrency in concurrencies:
+        for tool, loads in results.items():
+            load = loads[concurrency]
             print(
                 f"{concurrency:>11}  {tool:<6} {load.requests_per_s:>8.1f} {load.p50_ms:>9.2f}"
                 f" {load.p99_ms:>8.2f} {load.non_2xx:>8} {load.errors:>7}"
             )
-        ours, theirs = noria[concurrency], mlflow[concurrency]
-        print(
-            f"{'':>11}  ratio: req/s {ours.requests_per_s / theirs.requests_per_s:.1f}x, "
-            f"p99 {ours.p99_ms / theirs.p99_ms:.3f} of MLflow's, "
-            f"p50 - floor {ours.p50_ms - floor_ms:+.2f} ms"
-        )
+        parts = []
+        if "noria" in results and "mlflow" in results:
+            ours, theirs = results["noria"][concurrency], results["mlflow"][concurrency]
+            parts += [
+                f"req/s {ours.requests_per_s / theirs.requests_per_s:.1f}x",
+                f"p99 {ours.p99_ms / theirs.p99_ms:.3f} of MLflow's",
+            ]
+        if "noria" in results:
+            p50 = results["noria"][concurrency].p50_ms
+            parts.append(f"p50 - floor {p50 - floor.best_ms:+.2f} ms")
+        print(f"{'':>11}  ratio: {', '.join(parts)}")
 
 
 def main() -> None:
@@ -232,10 +259,17 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds per load")
     parser.add_argument("--mlflow-python", default="/tmp/bench-mlflow/bin/python")
     parser.add_argument("--models", nargs="+", default=["logreg", "forest"])
+    parser.add_argument(
+        "--only", choices=["noria", "mlflow"], help="measure one tool (profiling iterations)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=list(CONCURRENCY), help="wrk connections"
+    )
     args = parser.parse_args()
+    tools = [args.only] if args.only else ["noria", "mlflow"]
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
-    if not Path(args.mlflow_python).exists():
+    if "mlflow" in tools and not Path(args.mlflow_python).exists():
         sys.exit(f"No MLflow virtualenv at {args.mlflow_python}: see this file's docstring.")
     with tempfile.TemporaryDirectory(prefix="noria-serving-bench-") as folder:
         scratch = Path(folder)
@@ -244,11 +278,14 @@ def main() -> None:
                 continue
             row = {key: float(value) for key, value in frame.iloc[0].items()}
             noria_dir = _save_noria(model, frame, scratch / f"noria-{name}")
-            mlflow_dir = _save_mlflow(model, frame, scratch / f"mlflow-{name}")
-            floor = _floor_ms(noria_dir, frame.head(1))
-            noria = _run_noria(name, noria_dir, row, args, scratch)
-            mlflow = _run_mlflow(name, mlflow_dir, row, args, scratch)
-            _report(name, floor, noria, mlflow)
+            floor = _floor(noria_dir, frame.head(1))
+            results: dict[str, dict[int, Load]] = {}
+            if "noria" in tools:
+                results["noria"] = _run_noria(name, noria_dir, row, args, scratch)
+            if "mlflow" in tools:
+                mlflow_dir = _save_mlflow(model, frame, scratch / f"mlflow-{name}")
+                results["mlflow"] = _run_mlflow(name, mlflow_dir, row, args, scratch)
+            _report(name, floor, results)
 
 
 if __name__ == "__main__":

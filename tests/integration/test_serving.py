@@ -182,6 +182,7 @@ def test_health_and_the_models_served(http: httpx.Client) -> None:
         "enabled": True,
         "max_batch_size": 16,
         "max_wait_ms": 5.0,
+        "inline_max_ms": 2.0,
     }
     assert models["fragile"]["version"] is None and models["fragile"]["flavor"] == "python"
     columns = models["credit"]["signature"]["inputs"]["columns"]

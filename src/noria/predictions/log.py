@@ -11,11 +11,19 @@ One row per predicted row: ``request_id``, ``row`` (its index in the request), `
 and the answer as ``prediction`` (plus ``proba`` and ``output.<name>`` when the model answers
 with named outputs). Segments are per model and UTC day; see :mod:`noria.predictions.segments`.
 A shadow's answers go to its model's segments with the live request's id, so the two pair up.
+
+``offer`` only appends to a list; every ``batch_interval_s`` a feeder thread hands what
+gathered to the writer in one go, so the writer converts one burst per interval instead of
+one per request (a burst of one record costs as much as a burst of a hundred), and neither
+thread wakes up per request to compete with the predictions for the GIL.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import threading
+import weakref
 from collections.abc import Mapping
 from datetime import datetime
 from itertools import zip_longest
@@ -47,6 +55,16 @@ OUTPUT_PREFIX = "output."
 # Named outputs with these names get their own columns; others become output.<name>.
 _OUTPUT_COLUMNS = {"prediction": "prediction", "proba": "proba"}
 
+_open_logs: weakref.WeakSet[ParquetPredictionLog] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    # Registered after the writer's own handler, so it runs first: gathered records are
+    # handed over before the writers close.
+    for log in list(_open_logs):
+        log.close()
+
 
 def prediction_columns() -> dict[str, pa.DataType]:
     """The columns every prediction-log row has, with their Arrow types."""
@@ -69,7 +87,9 @@ class ParquetPredictionLog:
     background.
 
     Segments roll at ``max_rows`` rows, about ``max_bytes`` bytes, or ``max_age_s`` seconds
-    after their first record. ``queue_size`` records may wait; past that, ``offer`` drops.
+    after their first record. ``queue_size`` records may wait (gathered or queued for the
+    writer); past that, ``offer`` drops. Gathered records go to the writer every
+    ``batch_interval_s`` seconds, and at ``flush`` and ``close``.
     Counters: ``written`` and ``dropped`` (records), ``segments``, ``write_errors``.
     """
 
@@ -82,8 +102,14 @@ class ParquetPredictionLog:
         max_bytes: int = 32 * 1024 * 1024,
         max_age_s: float = 60.0,
         queue_size: int = 10_000,
+        batch_interval_s: float = 0.5,
     ) -> None:
         self.prefix = check_prefix(prefix, example=PREDICTIONS_PREFIX)
+        interval = batch_interval_s
+        if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
+            raise InvalidArgument(
+                f"batch_interval_s must be a positive number; got {batch_interval_s!r}."
+            )
         self._writer: SegmentWriter[PredictionRecord] = SegmentWriter(
             SegmentStore(artifacts),
             self._rows,
@@ -92,6 +118,14 @@ class ParquetPredictionLog:
             queue_size=queue_size,
             name="noria-prediction-log",
         )
+        self._queue_size = queue_size
+        self._interval_s = float(batch_interval_s)
+        self._gathered: list[PredictionRecord] = []
+        self._lock = threading.Lock()  # guards _gathered, _refused and _closed
+        self._refused = 0  # offers turned away here (full, or closed)
+        self._closed = False
+        self._hurry = threading.Event()  # wakes the feeder early: close
+        self._feeder: threading.Thread | None = None
 
     @property
     def written(self) -> int:
@@ -99,7 +133,7 @@ class ParquetPredictionLog:
 
     @property
     def dropped(self) -> int:
-        return self._writer.dropped
+        return self._writer.dropped + self._refused
 
     @property
     def segments(self) -> int:
@@ -111,7 +145,7 @@ class ParquetPredictionLog:
 
     @property
     def queue_depth(self) -> int:
-        return self._writer.queue_depth
+        return len(self._gathered) + self._writer.queue_depth
 
     @property
     def last_error(self) -> str | None:
@@ -119,15 +153,54 @@ class ParquetPredictionLog:
 
     def offer(self, record: PredictionRecord) -> bool:
         """Queue ``record`` without waiting; False when the queue is full (counted as dropped)."""
-        return self._writer.offer(record)
+        with self._lock:
+            full = len(self._gathered) + self._writer.queue_depth >= self._queue_size
+            if self._closed or full:
+                self._refused += 1
+                return False
+            self._gathered.append(record)
+            if self._feeder is None:
+                self._start_feeder()
+        return True
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write every record offered so far; False if that took longer than ``timeout`` s."""
+        self._hand_over()
         return self._writer.flush(timeout)
 
     def close(self) -> None:
         """Write what is queued, then stop the writer; later records are dropped."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            feeder = self._feeder
+        _open_logs.discard(self)
+        if feeder is not None:
+            self._hurry.set()
+            feeder.join()
+        self._hand_over()
         self._writer.close()
+
+    def _start_feeder(self) -> None:
+        feeder = threading.Thread(target=self._feed, name="noria-prediction-log-feed", daemon=True)
+        feeder.start()
+        self._feeder = feeder
+        _open_logs.add(self)
+
+    def _feed(self) -> None:
+        while not self._hurry.wait(self._interval_s):
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Move the gathered records to the writer's queue. Under the lock, so ``offer``
+        always sees them counted in one place or the other (the capacity holds)."""
+        with self._lock:
+            for record in self._gathered:
+                # Room was kept by offer; only a flush marker taking a slot can fill the
+                # queue, and then the writer counts the record as dropped.
+                self._writer.offer(record)
+            self._gathered.clear()
 
     def _rows(self, record: PredictionRecord) -> RowGroup:
         return RowGroup(

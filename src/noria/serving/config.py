@@ -38,6 +38,13 @@ class BatchingConfig(_Frozen):
     max_wait_ms: float = Field(
         default=5.0, ge=0, le=60_000, description="Longest a request waits for companions."
     )
+    inline_max_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=1_000,
+        description="A lone request is predicted on the event loop, without a thread hand-off, "
+        "while the model's lone requests take at most this long; 0: never.",
+    )
 
 
 class ServedModelConfig(_Frozen):

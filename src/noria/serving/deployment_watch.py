@@ -200,7 +200,7 @@ class DeploymentWatcher:
         served = await asyncio.to_thread(self._load_version, name, route, version)
         shadow = route.role is RouteRole.SHADOW
         executor = self._executors.shadow if shadow else self._executors.live
-        endpoint = start_endpoint(self._state, served, executor, log_failures=not shadow)
+        endpoint = start_endpoint(self._state, served, executor, shadow=shadow)
         logger.info(
             "deployment %r: loaded %s version %d for its %s route in %.2f s",
             name,

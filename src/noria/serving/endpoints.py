@@ -19,16 +19,18 @@ from noria.serving.state import ModelEndpoint, ServingState
 
 
 def start_endpoint(
-    state: ServingState, served: ServedModel, executor: Executor, *, log_failures: bool = True
+    state: ServingState, served: ServedModel, executor: Executor, *, shadow: bool = False
 ) -> ModelEndpoint:
-    """``served`` behind a new, started batcher, with its metric series bound."""
+    """``served`` behind a new, started batcher, with its metric series bound. A shadow's
+    batcher never predicts on the event loop, and its failures are counted, not logged."""
     batching = served.source.config.batching
     batcher = MicroBatcher(
         _timed(state.metrics, served),
         batching,
         executor=executor,
         observer=state.metrics.observer(served.name, served.version),
-        log_failures=log_failures,
+        log_failures=not shadow,
+        inline=not shadow,
     )
     batcher.start()
     return ModelEndpoint(

@@ -176,6 +176,16 @@ def test_segments_roll_when_they_get_old(client: Client) -> None:
     log.close()
 
 
+def test_gathered_records_reach_storage_every_interval_without_a_flush(client: Client) -> None:
+    log = ParquetPredictionLog(client.artifacts, batch_interval_s=0.05, max_age_s=0.05)
+    for index in range(20):
+        assert log.offer(record(index))
+    _wait_for(lambda: log.written == 20)
+    assert (log.dropped, log.queue_depth) == (0, 0)
+    assert read_predictions(client, model="iris").num_rows == 20
+    log.close()
+
+
 def _wait_for(condition: object, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
@@ -294,6 +304,7 @@ def test_storage_failures_are_counted_never_silent(client: Client) -> None:
         ({"max_rows": 0}, "max_rows must be a positive number"),
         ({"max_age_s": -1.0}, "max_age_s must be a positive number"),
         ({"prefix": "../up"}, "Invalid log prefix"),
+        ({"batch_interval_s": 0}, "batch_interval_s must be a positive number"),
     ],
 )
 def test_bad_settings_are_refused(client: Client, options: dict[str, object], message: str) -> None:

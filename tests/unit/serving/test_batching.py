@@ -248,3 +248,79 @@ def test_retiring_waits_for_requests_still_being_received(executor: ThreadPoolEx
 
     late, still_open = run_with(batcher, body)
     assert still_open and late.row_values() == [20.0]
+
+
+class ThreadNoting(FakeModel):
+    """A FakeModel that notes which thread predicted each batch."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(delay)
+        self.threads: list[int] = []
+
+    def predict(self, inputs: ModelInput) -> Predictions:
+        self.threads.append(threading.get_ident())
+        return super().predict(inputs)
+
+
+def test_a_lone_request_to_a_fast_model_is_predicted_on_the_event_loop(
+    executor: ThreadPoolExecutor,
+) -> None:
+    model = ThreadNoting()
+    config = BatchingConfig(max_batch_size=8, inline_max_ms=1_000)
+    batcher = MicroBatcher(model.predict, config, executor=executor, inline=True)
+
+    async def body(batcher: MicroBatcher) -> list[object]:
+        loop_thread = threading.get_ident()
+        alone = [(await batcher.submit(rows(float(i)))).row_values() for i in range(3)]
+        together = await asyncio.gather(*(batcher.submit(rows(float(i))) for i in (7, 8)))
+        return [loop_thread, alone, [answer.row_values() for answer in together]]
+
+    loop_thread, alone, together = run_with(batcher, body)
+    assert alone == [[0.0], [10.0], [20.0]] and together == [[70.0], [80.0]]
+    # The first lone request measures the model in a worker thread; the next two are quick
+    # enough to stay on the event loop; the batch of two goes back to the threads.
+    assert model.batches == [[0.0], [1.0], [2.0], [7.0, 8.0]]
+    assert model.threads[0] != loop_thread
+    assert model.threads[1:3] == [loop_thread, loop_thread]
+    assert model.threads[3] != loop_thread
+
+
+@pytest.mark.parametrize(
+    ("config", "inline", "delay"),
+    [
+        (BatchingConfig(inline_max_ms=1_000), False, 0.0),  # a shadow's batcher
+        (BatchingConfig(inline_max_ms=0), True, 0.0),  # turned off
+        (BatchingConfig(inline_max_ms=5), True, 0.02),  # the model is slower than the limit
+    ],
+)
+def test_other_requests_are_predicted_in_worker_threads(
+    executor: ThreadPoolExecutor, config: BatchingConfig, inline: bool, delay: float
+) -> None:
+    model = ThreadNoting(delay)
+    batcher = MicroBatcher(model.predict, config, executor=executor, inline=inline)
+
+    async def body(batcher: MicroBatcher) -> int:
+        for value in range(3):
+            await batcher.submit(rows(float(value)))
+        return threading.get_ident()
+
+    loop_thread = run_with(batcher, body)
+    assert len(model.threads) == 3 and loop_thread not in model.threads
+
+
+def test_a_model_error_on_the_event_loop_fails_only_its_request(
+    executor: ThreadPoolExecutor,
+) -> None:
+    model = ThreadNoting()
+    config = BatchingConfig(inline_max_ms=1_000)
+    batcher = MicroBatcher(model.predict, config, executor=executor, inline=True)
+
+    async def body(batcher: MicroBatcher) -> list[object]:
+        await batcher.submit(rows(1.0))  # measured in a thread: fast, so the rest go inline
+        failed = await asyncio.gather(batcher.submit(rows(-2.0)), return_exceptions=True)
+        return [*failed, await batcher.submit(rows(3.0)), threading.get_ident()]
+
+    failed, after, loop_thread = run_with(batcher, body)
+    assert isinstance(failed, ModelFailed) and "negative input" in failed.message
+    assert isinstance(after, Predictions) and after.row_values() == [30.0]
+    assert model.threads[1:] == [loop_thread, loop_thread]
