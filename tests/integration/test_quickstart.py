@@ -1,7 +1,8 @@
 """`noria quickstart --fast` end to end: a real `noria` process in a fresh NORIA_HOME, with
-its own background model server on a free port; then the SDK checks what it left behind —
-a promoted champion whose lineage reaches the drift alert, the retraining run, the data and
-the code version, the monitor's alert, and the promotion in the deployment's history."""
+its own background model server on a free port, then a second run in the same home; then
+the SDK checks what they left behind — a promoted champion whose lineage reaches the drift
+alert, the retraining run, the data and the code version, the monitor's alert, and the
+promotions in the deployment's history."""
 
 from __future__ import annotations
 
@@ -56,10 +57,18 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Done:
     return quickstart(home, "--fast", "--port", str(free_port()))
 
 
-@pytest.fixture
-def client(ran: Done) -> Iterator[Client]:
+@pytest.fixture(scope="module")
+def again(ran: Done) -> Done:
+    """The same command in the same home, as a second `make demo` runs it."""
     assert ran.code == 0, f"stdout:\n{ran.out}\nstderr:\n{ran.err}"
-    with noria.connect(Settings(home=ran.home, user="tester")) as opened:
+    return quickstart(ran.home, "--fast", "--port", str(free_port()))
+
+
+@pytest.fixture
+def client(again: Done) -> Iterator[Client]:
+    """The home after both runs: what the second one left must hold together too."""
+    assert again.code == 0, f"stdout:\n{again.out}\nstderr:\n{again.err}"
+    with noria.connect(Settings(home=again.home, user="tester")) as opened:
         yield opened
 
 
@@ -75,9 +84,26 @@ def test_it_exits_0_and_ends_with_the_summary(ran: Done) -> None:
     assert "Traceback" not in ran.err
 
 
+def test_a_second_run_in_the_same_home_makes_new_versions_and_promotes_again(
+    again: Done,
+) -> None:
+    assert again.code == 0, f"stdout:\n{again.out}\nstderr:\n{again.err}"
+    assert "Running again: earlier runs here left credit-risk up to version 2" in again.out
+    assert "the same versions again" in again.out  # identical data: credit/1 again
+    assert "credit-risk@champion → version 3 (was version 2)" in again.out
+    assert "the sweep came from the step cache" in again.out
+    assert "schedule retrain-credit: paused and resumed" in again.out
+    assert "the earlier run's monitor was made again" in again.out
+    summary = again.out[again.out.index("Summary (") :]
+    assert "trained     models:/credit-risk/3 by pipeline run" in summary
+    assert "promoted    credit-risk@champion: version 3 → 4 (promoted)" in summary
+    assert "before (v3)   after (v4)" in summary
+    assert "Traceback" not in again.err
+
+
 def test_the_champion_is_the_retrained_version(client: Client) -> None:
     champion = client.registry.resolve("models:/credit-risk@champion")
-    assert champion.version >= 2
+    assert champion.version == 4  # the second run's retrained version
     assert champion.gate is not None and champion.gate.passed
     assert client.deployments.get("credit-api").primary.model_uri == (
         "models:/credit-risk@champion"
@@ -123,22 +149,36 @@ def test_the_monitor_alerted_on_drift(client: Client) -> None:
     assert drift and drift[0].value > 0.3
     assert [a.status.value for a in drift[0].actions] == ["ok"]
     assert client.monitors.results("credit-api").items
+    # The first run's alert went with its monitor; the audit log keeps both runs' alerts.
+    fired = client.audit.events(AuditQuery(action="alert.fired")).items
+    drift_fired = [e for e in fired if (e.after or {}).get("rule") == "population-drift"]
+    assert len(drift_fired) == 2
 
 
 def test_the_deployment_history_holds_the_challenge_and_the_promotion(client: Client) -> None:
     entity = client.deployments.get("credit-api").entity()
-    actions = {e.action for e in client.audit.events(AuditQuery(entity=entity)).items}
-    assert {"deployment.created", "deployment.promoted", "promotion.promoted"} <= actions
-    version = client.registry.resolve("models:/credit-risk@champion").entity()
+    events = client.audit.events(AuditQuery(entity=entity)).items
+    actions = [event.action for event in events]
+    assert actions.count("deployment.created") == 1  # the second run updated it
+    assert actions.count("promotion.promoted") == 2
+    assert "deployment.promoted" in actions
     challenged = client.audit.events(AuditQuery(action="promotion.challenger_set")).items
-    assert [event.entity for event in challenged] == [version]
+    keys = sorted(event.entity.key for event in challenged)
+    assert keys == ["credit-risk/2", "credit-risk/4"]
 
 
-def test_a_second_run_in_the_same_home_is_refused_in_one_line(ran: Done) -> None:
-    again = quickstart(ran.home, "--fast", timeout=60)
-    assert again.code == 1
-    assert again.err.count("\n") == 1 and "Traceback" not in again.err
-    assert "already holds a quickstart" in again.err and "--home" in again.err
+def test_a_model_the_quickstart_did_not_make_is_refused_in_one_line(tmp_path: Path) -> None:
+    home = tmp_path / ".noria"
+    with noria.connect(Settings(home=home, user="ana")) as client:
+        client.registry.create_model("credit-risk", description="ana's own")
+    refused = quickstart(home, "--fast", timeout=60)
+    assert refused.code == 1
+    assert refused.err.count("\n") == 1 and "Traceback" not in refused.err
+    assert "model 'credit-risk' (it has no tag noria.quickstart)" in refused.err
+    assert "the quickstart did not make" in refused.err and "--home" in refused.err
+    with noria.connect(Settings(home=home, user="ana")) as client:
+        assert not client.datasets.list_datasets().items  # nothing was changed
+        assert client.registry.get_model("credit-risk").latest_version is None
 
 
 def test_bad_options_are_one_line_each(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ def quickstart(
     traffic and labels → drift → monitor alert → retraining → challenger → promotion.
 
     Everything stays in the home (./.noria by default) to explore with `noria …` afterwards.
-    A home that already holds a quickstart is refused.
+    Run again in the same home, it registers new versions and replays the loop; a home where
+    a user's own object has one of its names is refused.
     """
     from noria.quickstart.narration import Narrator
     from noria.quickstart.options import QuickstartOptions

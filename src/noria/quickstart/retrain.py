@@ -45,6 +45,12 @@ def retrain(session: Session) -> None:
         f"→ models:/{flows.MODEL_NAME}/{version}, trained on "
         f"{session.facts.datasets['retraining']}"
     )
+    steps = session.client.metadata.pipelines.list_steps(firing.pipeline_run_id)
+    if any(step.name == "search" and step.cache_hit for step in steps):
+        session.say.detail(
+            "the sweep came from the step cache (the same data, trials and seed as an earlier "
+            "run's retraining); the version is new all the same"
+        )
 
 
 def _fire_schedule(session: Session) -> Firing:

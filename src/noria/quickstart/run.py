@@ -4,9 +4,10 @@
 ...     facts = run_quickstart(client, QuickstartOptions(fast=True), Narrator())
 
 The model server runs in the background from the ``serve`` stage to the promotion and is
-stopped however the run ends; so is the package verification. A home that already holds a
-quickstart is refused (one line saying how to start afresh): the quickstart's names are
-fixed so that the commands it suggests work, and it never changes what a user built.
+stopped however the run ends; so is the package verification. Run again in the same home,
+it adds new runs and versions: what earlier runs left is brought back to the starting shape
+(:mod:`noria.quickstart.earlier`); a name taken by something a user made is refused in one
+line, before anything changes.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from noria.errors import AlreadyExists, BackendError, NotFound
-from noria.quickstart import retrain, stages, watch
-from noria.quickstart.flows import MODEL_NAME
+from noria.errors import BackendError
+from noria.quickstart import earlier, retrain, stages, watch
 from noria.quickstart.narration import Narrator
 from noria.quickstart.options import DEPLOYMENT, QuickstartOptions
 from noria.quickstart.server_process import check_port_free, free_port, serving
@@ -30,40 +30,22 @@ if TYPE_CHECKING:
 REQUEST_TIMEOUT_S = 60.0
 
 
-def refuse_used_home(client: Client) -> None:
-    """One clear line when this store already holds the quickstart's model or deployment."""
-    found = []
-    for kind, lookup in (
-        (f"model '{MODEL_NAME}'", lambda: client.registry.get_model(MODEL_NAME)),
-        (f"deployment '{DEPLOYMENT}'", lambda: client.deployments.get(DEPLOYMENT)),
-    ):
-        try:
-            lookup()
-        except NotFound:
-            continue
-        found.append(kind)
-    if found:
-        home = client.settings.home.expanduser().absolute()
-        raise AlreadyExists(
-            f"{home} already holds a quickstart ({' and '.join(found)}); explore it with "
-            f"`noria deploy show {DEPLOYMENT}`, or run the quickstart in a fresh home: "
-            f"`noria --home /tmp/noria-quickstart quickstart`, or remove {home} first."
-        )
-
-
 def run_quickstart(client: Client, options: QuickstartOptions, say: Narrator) -> Facts:
     """Every stage, narrated by ``say``; returns what was found (the summary's facts)."""
     from noria.client import set_default_client
 
-    refuse_used_home(client)
+    found = earlier.inspect(client)
     port = free_port() if options.port is None else check_port_free(options.port)
-    session = Session(client, options, say)
+    session = Session(client, options, say, earlier=found)
     session.facts = Facts(home=str(session.home), seed=options.seed, drift=options.drift,
-                          fast=options.fast)  # fmt: skip
+                          fast=options.fast, earlier_versions=found.versions)  # fmt: skip
     say.headline(
         f"Noria quickstart: credit risk, seed {options.seed}, drift {options.drift:g}"
         f"{', --fast' if options.fast else ''}; everything goes to {session.home}"
     )
+    if found.found:
+        _say_running_again(say, found)
+    earlier.claim_model(client, found)
     previous = set_default_client(client)  # what the pipeline's steps call noria.* on
     try:
         for stage in (stages.ingest, stages.validate, stages.train, stages.gate,
@@ -77,6 +59,17 @@ def run_quickstart(client: Client, options: QuickstartOptions, say: Narrator) ->
         set_default_client(previous)
     session.facts.seconds = round(say.elapsed, 1)
     return session.facts
+
+
+def _say_running_again(say: Narrator, found: earlier.Earlier) -> None:
+    champion = None if found.model is None else found.model.aliases.get("champion")
+    left = f"credit-risk up to version {found.versions}" if found.versions else "no version"
+    say.print(
+        f"Running again: earlier runs here left {left}"
+        + ("" if champion is None else f" (champion: version {champion})")
+        + "; this run registers new versions, brings credit-api and the retrain-credit "
+        "schedule back to the starting shape by audited updates and makes the monitor afresh."
+    )
 
 
 def _serve_and_close_the_loop(session: Session, port: int) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from noria.quickstart.earlier import Earlier
 from noria.quickstart.options import QuickstartOptions, Sizes
 from noria.quickstart.summary import Facts
 
@@ -24,6 +25,7 @@ class Session:
     client: Client
     options: QuickstartOptions
     say: Narrator
+    earlier: Earlier = field(default_factory=Earlier)  # what earlier runs left here
     facts: Facts = field(default_factory=Facts)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # generated populations
     versions: dict[str, int] = field(default_factory=dict)  # "first", "retrained"

@@ -22,15 +22,20 @@ def ingest(session: Session) -> None:
     frame = customers(sizes.train_rows, seed=session.seed(1))
     holdout = customers(sizes.holdout_rows, seed=session.seed(2))
     session.frames.update(train=frame, holdout=holdout)
-    train = noria.data.ingest(frame, name=flows.DATASET, client=client)
+    train, new_train = client.datasets.ingest(frame, name=flows.DATASET)
     # The holdout is for evaluation only: no customer ids, just what the model reads.
-    kept = noria.data.ingest(holdout.drop(columns=ID), name=HOLDOUT, client=client)
+    kept, new_holdout = client.datasets.ingest(holdout.drop(columns=ID), name=HOLDOUT)
     session.facts.datasets.update(training=train.uri, holdout=kept.uri)
     session.say.stage(
         "ingest",
         f"{train.uri}: {train.row_count:,} customers, {frame[LABEL].mean():.1%} defaulted; "
         f"holdout {kept.uri} ({kept.row_count:,})",
     )
+    if not (new_train or new_holdout):
+        session.say.detail(
+            "the same customers as an earlier run (same seed): same content, so the same "
+            "versions again, stored once"
+        )
     session.say.detail(
         "age, employment, region, income, balance, account age, debt ratio, open loans; "
         "versioned by content, with a schema and a statistics profile"
@@ -70,6 +75,7 @@ def train(session: Session) -> None:
             client=session.client,
         )
     registered = result.output("register")
+    cached = result.step("search").cache_hit
     session.versions["first"] = int(registered["version"])
     session.facts.training_run = result.id
     session.facts.first_version = int(registered["version"])
@@ -84,6 +90,11 @@ def train(session: Session) -> None:
         f"run {result.id}; sweep {registered['tuning_run']}: best CV ROC AUC "
         f"{registered['cv_roc_auc']:.3f} ({best})"
     )
+    if cached:
+        session.say.detail(
+            "the sweep came from the step cache (same data, trials and seed as an earlier "
+            "run); register never does: it logs the model again as a new version"
+        )
     session.say.detail(f"registered {registered['uri']} from run {registered['run_id']}")
 
 
@@ -117,9 +128,12 @@ def gate(session: Session) -> None:
 
 def champion(session: Session) -> None:
     version = session.versions["first"]
-    noria.set_alias(flows.MODEL_NAME, "champion", version, client=session.client)
+    before = noria.set_alias(flows.MODEL_NAME, "champion", version, client=session.client)
     session.facts.champion_version = version
-    session.say.stage("champion", f"{flows.MODEL_NAME}@champion → version {version} (audited)")
+    moved = "" if before is None else f" (was version {before})"
+    session.say.stage(
+        "champion", f"{flows.MODEL_NAME}@champion → version {version}{moved} (audited)"
+    )
 
 
 def package(session: Session) -> None:

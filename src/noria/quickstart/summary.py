@@ -17,6 +17,7 @@ class Facts:
     seed: int = 0
     drift: float = 0.0
     fast: bool = False
+    earlier_versions: int = 0  # credit-risk versions earlier runs in this home registered
     datasets: dict[str, str] = field(default_factory=dict)  # role → datasets:/… URI
     training_run: str = ""
     tuning: dict[str, Any] = field(default_factory=dict)  # trials, best CV ROC AUC

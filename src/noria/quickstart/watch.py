@@ -15,7 +15,7 @@ import noria.data
 from noria.domain.deployments import PromotionPolicy
 from noria.domain.monitors import MonitorResult, iso_time
 from noria.monitoring.runner import MonitorRun
-from noria.quickstart import flows
+from noria.quickstart import earlier, flows
 from noria.quickstart.options import DEPLOYMENT, EVENT
 from noria.quickstart.scenario import FEATURES, ID, LABEL, customers
 from noria.quickstart.session import Session
@@ -46,13 +46,28 @@ def policy(session: Session) -> PromotionPolicy:
 
 def deploy(session: Session) -> None:
     chosen = policy(session)
-    deployment = session.client.deployments.create(
-        DEPLOYMENT, model=f"models:/{flows.MODEL_NAME}@champion", promotion=chosen
-    )
-    session.say.stage(
-        "deploy",
-        f"deployment {deployment.name}: primary models:/{flows.MODEL_NAME}@champion",
-    )
+    current = session.earlier.deployment
+    if current is None:
+        deployment = session.client.deployments.create(
+            DEPLOYMENT,
+            model=earlier.PRIMARY,
+            promotion=chosen,
+            description=f"{earlier.MARK}: credit-risk@champion behind a promotion policy.",
+        )
+        changed = []
+    else:
+        changed = earlier.reset_deployment(session.client, current, chosen)
+        deployment = session.client.deployments.get(DEPLOYMENT)
+    session.say.stage("deploy", f"deployment {deployment.name}: primary {earlier.PRIMARY}")
+    if current is not None:
+        session.say.detail(
+            "from an earlier run: "
+            + (
+                f"back to the starting shape by audited updates ({'; '.join(changed)})"
+                if changed
+                else "already in the starting shape, kept with its history"
+            )
+        )
     session.say.detail(
         f"promotion policy: ≥ {chosen.min_requests} challenger rows, disagreement ≤ "
         f"{chosen.max_disagreement:.0%}, F1 at most {-chosen.delta:g} below the champion's "
@@ -103,8 +118,8 @@ def _new_data(session: Session) -> None:
     sizes, drift, client = session.sizes, session.options.drift, session.client
     later = customers(sizes.train_rows, seed=session.seed(5), drift=drift)
     fresh = customers(sizes.holdout_rows, seed=session.seed(6), drift=drift).drop(columns=ID)
-    version = noria.data.ingest(later, name=flows.DATASET, client=client)
-    kept = noria.data.ingest(fresh, name=FRESH, client=client)
+    version, new_version = client.datasets.ingest(later, name=flows.DATASET)
+    kept, new_fresh = client.datasets.ingest(fresh, name=FRESH)
     session.facts.datasets.update(retraining=version.uri, fresh=kept.uri)
     report = noria.data.validate(later, session.facts.datasets["training"], client=client)
     kinds = sorted({anomaly.kind for anomaly in report.anomalies})
@@ -112,17 +127,18 @@ def _new_data(session: Session) -> None:
         f"labelled outcomes of the new customers: {version.uri} ({version.row_count:,} rows), "
         f"{kept.uri} ({kept.row_count:,}); against the old schema: {len(report.anomalies)} "
         f"anomalies ({', '.join(kinds) or 'none'})"
+        + ("" if new_version or new_fresh else "; the same content as an earlier run's")
     )
 
 
 def monitor(session: Session) -> None:
-    client = session.client
-    client.schedules.add(
-        f"{flows.__name__}:training",
-        event=EVENT,
-        name=EVENT,
-        params={"trials": session.sizes.retrain_trials, "seed": session.options.seed},
-    )
+    client, found = session.client, session.earlier
+    params = {"trials": session.sizes.retrain_trials, "seed": session.options.seed}
+    schedule_done = earlier.restart_schedule(client, found.schedule, params)
+    # An earlier run's monitor is made again so that its windows start at this run's
+    # traffic (monitors have no update; its alert stays in the audit log and lineage).
+    if found.monitor is not None:
+        client.monitors.delete(DEPLOYMENT)
     client.monitors.create(
         DEPLOYMENT,
         reference=session.facts.datasets["training"],
@@ -131,6 +147,7 @@ def monitor(session: Session) -> None:
         label_column=LABEL,
         rules=[DRIFT_RULE, ACCURACY_RULE],
         start=session.bursts["baseline"].started_ms,
+        description=f"{earlier.MARK}: drift and accuracy of credit-api's traffic.",
     )
     # Evaluate as if the current window (the drifted traffic's last) had closed: no waiting.
     last = time.time_ns() // 1_000_000
@@ -142,6 +159,13 @@ def monitor(session: Session) -> None:
         f" (its stored profile), run at {iso_time(now)}: {len(run.evaluated)} window(s)",
     )
     session.say.detail(f"schedule {EVENT}: {flows.__name__}:training on event {EVENT}")
+    if schedule_done:
+        session.say.detail(f"the earlier run's schedule {EVENT}: {schedule_done}")
+    if found.monitor is not None:
+        session.say.detail(
+            "the earlier run's monitor was made again, so that the windows start at this "
+            "run's traffic; its alert stays in `noria audit` and in the lineage"
+        )
     windows = [_window(result) for result in run.evaluated]
     for window in windows:
         session.say.detail(window["line"])
