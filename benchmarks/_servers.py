@@ -96,7 +96,9 @@ def mlflow_server(home: Path) -> Iterator[str]:
     """`mlflow server` on SQLite in ``home`` with its default workers; yields its URL."""
     home.mkdir(parents=True)
     port = free_port()
-    command = [sys.executable, "-m", "mlflow", "server"]
+    # `mlflow server` needs the full package; BENCH_MLFLOW_PYTHON may name another
+    # virtualenv's python that has it (the dev venv has only mlflow-skinny).
+    command = [os.environ.get("BENCH_MLFLOW_PYTHON", sys.executable), "-m", "mlflow", "server"]
     command += ["--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}"]
     command += ["--artifacts-destination", str(home / "artifacts")]
     command += ["--host", "127.0.0.1", "--port", str(port)]

@@ -106,8 +106,9 @@ class NoriaSide:
     ) -> float:
         start = time.perf_counter()
         for i, (params, metrics) in enumerate(rows):
+            # defer: as noria.start_run does, the creation goes with the run's first write.
             run = self.tracker.start_run(
-                experiment=experiment, name=f"run-{i}", record_environment=environment
+                experiment=experiment, name=f"run-{i}", record_environment=environment, defer=True
             )
             run.log_params(params)
             run.log_metrics(metrics)

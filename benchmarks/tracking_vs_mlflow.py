@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/tracking_vs_mlflow.py [--mode embedded|server|both]
         [--quick] [--search-100k] [--out results.json]
 
+`mlflow server` needs the full `mlflow` package; with only `mlflow-skinny` in this
+virtualenv, set BENCH_MLFLOW_PYTHON to the python of one that has it.
+
 Both tools use SQLite in a fresh temporary folder: embedded (the client writes the
 database itself), then each through its own server (`noria server`, `mlflow server`
 with its default workers) on a loopback port. One tool runs at a time, so neither
@@ -167,7 +170,7 @@ def compare(m: Measured, n: Measured, sizes: Sizes, mlflow_calls: int) -> list[F
         f"({n.single_seconds:.2f} s, every point durable); rates compared",
         "MLflow log_batch 1,000 points per call (its limit), Noria runs.log_batch 10,000",
         "MLflow create_run + log_batch + set_terminated; Noria start_run(record_environment="
-        "False) + log_params + log_metrics + end",
+        "False, defer=True, as noria.start_run) + log_params + log_metrics + end",
         "Noria's default: also records python/host/git tags and requirements.txt per run",
         f"median of {sizes.search_reps}; both return {len(n.search_names)} rows, {agree}",
         f"median of {sizes.history_reps} full reads of the series log_batch wrote",

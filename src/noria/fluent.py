@@ -61,7 +61,7 @@ def start_run(
         parent_id = parent.id if isinstance(parent, ActiveRun) else parent
     tracker = _client(client).tracker
     run = tracker.start_run(
-        experiment=experiment, name=name, tags=tags, parent_id=parent_id, run_id=run_id
+        experiment=experiment, name=name, tags=tags, parent_id=parent_id, run_id=run_id, defer=True
     )
 
     def restore_previous(ended: ActiveRun) -> None:

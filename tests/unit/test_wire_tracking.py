@@ -34,8 +34,8 @@ from noria.wire.metrics import (
     MetricColumns,
     MetricHistoryBody,
     key_values,
-    metric_columns,
 )
+from noria.wire.packed_metrics import pack, unpack
 from noria.wire.run_json import read_run_page, run_body_json, run_page_json
 from noria.wire.tracking import (
     ExperimentBody,
@@ -222,14 +222,11 @@ def test_path_segments_survive_url_normalisation(value: str) -> None:
     assert unquote(url.raw_path.decode().split("/")[6]) == value
 
 
-def test_metric_columns_convert_numbers_as_the_stores_do() -> None:
+def test_packed_columns_convert_numbers_as_the_stores_do() -> None:
     metrics = [Metric("a", Fraction(1, 2), T, 0), Metric("b", 2.0, T, 1)]  # type: ignore[arg-type]
-    assert metric_columns(metrics) == {
-        "keys": ["a", "b"],
-        "values": [0.5, 2.0],
-        "timestamps": [T, T],
-        "steps": [0, 1],
-    }
+    batch = unpack(pack(b"{}", metrics))[1]
+    assert (batch.keys, batch.values) == (["a", "b"], [0.5, 2.0])
+    assert (batch.timestamps, batch.steps) == ([T, T], [0, 1])
     assert key_values([Param("lr", 0.1), Param("n", "3")]) == [  # type: ignore[arg-type]
         {"key": "lr", "value": "0.1"},
         {"key": "n", "value": "3"},
@@ -245,6 +242,6 @@ def test_metric_columns_convert_numbers_as_the_stores_do() -> None:
         (Metric("m", 1.0, 1.5, 0), "timestamp 1.5"),  # type: ignore[arg-type]
     ],
 )
-def test_metric_columns_refuse_what_the_stores_refuse(metric: Metric, message: str) -> None:
+def test_packed_columns_refuse_what_the_stores_refuse(metric: Metric, message: str) -> None:
     with pytest.raises(InvalidArgument, match=message):
-        metric_columns([metric])
+        pack(b"{}", [metric])

@@ -205,6 +205,35 @@ class RunArtifact:
 
 
 @dataclass(frozen=True, slots=True)
+class NewRun:
+    """What creating a run needs besides its id, which comes with the :class:`RunWrite`."""
+
+    experiment_id: str
+    name: str
+    user: str
+    start_time: int
+    tags: tuple[RunTag, ...] = ()
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunWrite:
+    """Writes to one run gathered into one transaction (one request to a server).
+
+    Applied in this order, all or nothing: create the run (``create``), params, tags,
+    metric points, artifact entries, then the end (``status`` and ``end_time``)."""
+
+    run_id: str
+    create: NewRun | None = None
+    params: Sequence[Param] = ()
+    tags: Sequence[RunTag] = ()
+    metrics: Sequence[Metric] = ()
+    artifacts: Sequence[RunArtifact] = ()
+    status: RunStatus | None = None
+    end_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunSearch:
     """What to search: experiments, a filter in the search DSL, an ordering, a page."""
 

@@ -18,6 +18,7 @@ from noria.domain.tracking import (
     RunSearch,
     RunStatus,
     RunTag,
+    RunWrite,
     ViewType,
 )
 
@@ -54,6 +55,10 @@ class ExperimentRepo(Protocol):
 
 @runtime_checkable
 class RunRepo(Protocol):
+    # True when every call is a round trip to a server: the SDK then gathers a run's
+    # writes (creation, params, tags, points, artifact entries) into one ``write_run``.
+    gather_writes: bool
+
     def create_run(
         self,
         experiment_id: str,
@@ -101,6 +106,13 @@ class RunRepo(Protocol):
         tags: Sequence[RunTag] = (),
     ) -> None:
         """All or nothing. A param already set to another value raises ``Conflict``."""
+        ...
+
+    def write_run(self, write: RunWrite) -> RunInfo:
+        """Apply ``write`` all or nothing (one transaction, one request to a server) and
+        return the run's info after it. A ``create`` makes the run with ``write.run_id``
+        (a time-ordered id from ``noria.domain.ids.new_id``); an id in use raises
+        ``AlreadyExists``. Param conflicts raise ``Conflict`` as ``log_batch`` does."""
         ...
 
     def delete_tag(self, run_id: str, key: str) -> None: ...

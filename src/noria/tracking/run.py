@@ -78,7 +78,7 @@ class ActiveRun:
             Param(check_key(k, "param"), check_value(v, "param", k, MAX_PARAM_VALUE_LENGTH))
             for k, v in params.items()
         ]
-        self._tracker.runs.log_batch(self.id, params=items)
+        self._tracker.log_params(self.id, items)
 
     def log_metric(
         self, key: str, value: float, *, step: int = 0, timestamp: int | None = None
@@ -111,7 +111,7 @@ class ActiveRun:
             RunTag(check_key(k, "tag"), check_value(v, "tag", k, MAX_TAG_VALUE_LENGTH))
             for k, v in tags.items()
         ]
-        self._tracker.runs.log_batch(self.id, tags=items)
+        self._tracker.set_tags(self.id, items)
 
     def log_artifact(self, path: str | Path, artifact_path: str = "") -> None:
         """Store a file or a whole directory under ``artifact_path`` in the run."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -11,15 +13,20 @@ from noria.artifacts import ArtifactStore
 from noria.domain.artifacts import Digest
 from noria.domain.datasets import DatasetVersion
 from noria.domain.entities import EntityKind, EntityRef
+from noria.domain.ids import new_id
 from noria.domain.lineage import Relation
 from noria.domain.tracking import (
     DEFAULT_EXPERIMENT_ID,
+    MAX_NAME_LENGTH,
     MAX_TAG_VALUE_LENGTH,
     Experiment,
     LifecycleStage,
     MetricHistory,
+    NewRun,
+    Param,
     Run,
     RunArtifact,
+    RunInfo,
     RunInput,
     RunSearch,
     RunStatus,
@@ -29,13 +36,15 @@ from noria.domain.tracking import (
     check_value,
 )
 from noria.domain.uris import DatasetAliasUri, DatasetVersionUri, parse_uri
-from noria.errors import AlreadyExists, InvalidArgument, NoriaError, NotFound
+from noria.errors import AlreadyExists, Conflict, InvalidArgument, NoriaError, NotFound
 from noria.lineage import LineageService
 from noria.ports.metadata import MetadataStore
+from noria.ports.tracking import RunDataRepo, RunRepo
 from noria.tracking.environment import capture_environment
+from noria.tracking.flushing import FlushingRunDataRepo, FlushingRunRepo
 from noria.tracking.results import RunList
 from noria.tracking.run import ActiveRun, now_ms
-from noria.tracking.writer import MetricWriter, lost_points
+from noria.tracking.writer import MetricWriter, has_data, lost_writes
 
 
 def _artifact_path(folder: str, name: str) -> str:
@@ -57,13 +66,23 @@ class Tracker:
         user: str,
     ) -> None:
         self.experiments = store.experiments
-        self.runs = store.runs
-        self.run_data = store.run_data
         self.datasets = store.datasets
         self.artifacts = artifacts
         self.lineage = lineage
         self.user = user
         self.writer = MetricWriter(store.runs)
+        self._store_runs = store.runs
+        # Against a server a run's writes wait in the writer, creation included (see
+        # ``_start_gathered``); direct use of the repos sends them first.
+        self._gather = store.runs.gather_writes
+        self.runs: RunRepo = store.runs
+        self.run_data: RunDataRepo = store.run_data
+        if self._gather:
+            self.runs = FlushingRunRepo(store.runs, self.writer)
+            self.run_data = FlushingRunDataRepo(store.run_data, self.writer)
+        # What this client set on each of its open runs: a change is refused at the call.
+        self._known_params: dict[str, dict[str, str]] = {}
+        self._params_lock = threading.Lock()
         # Per process, as MLflow's fluent API does: a run's start looks nothing up by name.
         self._experiment_ids: dict[str | None, str] = {}
         # The environment does not change within a process: stored once, then referenced.
@@ -106,17 +125,32 @@ class Tracker:
         parent_id: str | None = None,
         run_id: str | None = None,
         record_environment: bool = True,
+        defer: bool = False,
     ) -> ActiveRun:
-        """Start a new run, or resume ``run_id`` (which sets it RUNNING again)."""
+        """Start a new run, or resume ``run_id`` (which sets it RUNNING again).
+
+        ``defer``: against a server, send the run's creation together with its first
+        writes (a short run is then one request; ``noria.start_run`` does this). The
+        server has the run within the flush interval, at the first read through this
+        client, or at ``end()``: leave it False when another process must find the run
+        as soon as this returns (as the parent of its runs, say)."""
         if run_id is not None:
             self.runs.update_run(run_id, status=RunStatus.RUNNING)
-            return ActiveRun(self, self.runs.get_run(run_id))
+            resumed = self.runs.get_run(run_id)
+            if self._gather:
+                with self._params_lock:
+                    self._known_params[run_id] = dict(resumed.params)
+            return ActiveRun(self, resumed)
         all_tags = capture_environment().tags() if record_environment else {}
         all_tags.update({str(k): v for k, v in (tags or {}).items()})
         checked = [
             RunTag(check_key(k, "tag"), check_value(v, "tag", k, MAX_TAG_VALUE_LENGTH))
             for k, v in all_tags.items()
         ]
+        if self._gather and defer:
+            return self._start_gathered(
+                experiment, name or "", checked, parent_id, record_environment
+            )
 
         def create(experiment_id: str) -> Run:
             return self.runs.create_run(
@@ -131,7 +165,85 @@ class Tracker:
         run = self._in_experiment(experiment, create)
         if record_environment:
             self.run_data.record_artifacts(run.info.id, self._environment())
+        if self._gather:
+            with self._params_lock:
+                self._known_params[run.info.id] = {}
         return ActiveRun(self, run)
+
+    def _start_gathered(
+        self,
+        experiment: str | None,
+        name: str,
+        tags: list[RunTag],
+        parent_id: str | None,
+        record_environment: bool,
+    ) -> ActiveRun:
+        """A run whose creation waits in the writer with its first writes: the run gets
+        its (time-ordered) id here, and the server sees it at the next flush (within
+        the flush interval, or at the first read or ``end``). What only the server can
+        refuse (a deleted experiment, say) is raised at the next call or at ``end``."""
+        if not isinstance(name, str):
+            raise InvalidArgument(f"Invalid run name {name!r}: it must be a string.")
+        check_value(name, "run", "name", MAX_NAME_LENGTH)
+        experiment_id = self._experiment_ids.get(experiment)
+        if experiment_id is None:
+            found = self.experiment(experiment, create=True)
+            if found.lifecycle_stage is not LifecycleStage.ACTIVE:
+                # What the server would answer, but now: the lookup told us already.
+                raise InvalidArgument(
+                    f"Experiment {found.name!r} ({found.id}) is deleted: restore it first."
+                )
+            experiment_id = self._experiment_ids[experiment] = found.id
+        if parent_id is not None:
+            self.writer.flush(parent_id)  # the parent exists on the server before its child
+        info = RunInfo(
+            id=new_id(),
+            experiment_id=experiment_id,
+            name=name,
+            status=RunStatus.RUNNING,
+            start_time=now_ms(),
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            user=self.user,
+            parent_id=parent_id,
+        )
+        new = NewRun(experiment_id, name, self.user, info.start_time, tuple(tags), parent_id)
+        artifacts = self._environment() if record_environment else []
+        self.writer.gather(info.id, create=new, artifacts=artifacts)
+        with self._params_lock:
+            self._known_params[info.id] = {}
+        return ActiveRun(self, Run(info=info, tags={tag.key: tag.value for tag in tags}))
+
+    def log_params(self, run_id: str, params: Sequence[Param]) -> None:
+        """Checked params. Against a server they go with the run's next batch; a value
+        other than one this client set is refused here, one only the server knows of
+        (set by another client) at the next call or at ``end``."""
+        if not self._gather:
+            self.runs.log_batch(run_id, params=params)
+            return
+        with self._params_lock:
+            known = self._known_params.setdefault(run_id, {})
+            new: dict[str, str] = {}
+            for param in params:
+                value = known.get(param.key, new.get(param.key, param.value))
+                if value != param.value:
+                    raise Conflict(
+                        "Changing param values is not allowed. "
+                        f"Param {param.key!r} was already logged with value {value!r} for "
+                        f"run {run_id!r}; attempted {param.value!r}."
+                    )
+                if param.key not in known:
+                    new[param.key] = param.value
+            if new:
+                self.writer.gather(run_id, params=new)
+                known.update(new)
+
+    def set_tags(self, run_id: str, tags: Sequence[RunTag]) -> None:
+        """Checked tags; against a server they go with the run's next batch."""
+        if self._gather:
+            self.writer.gather(run_id, tags={tag.key: tag.value for tag in tags})
+        else:
+            self.runs.log_batch(run_id, tags=tags)
 
     def _in_experiment(self, name_or_id: str | None, create: Callable[[str], Run]) -> Run:
         """``create(experiment_id)`` for the experiment named; its id is looked up once."""
@@ -162,24 +274,28 @@ class Tracker:
         return self._environment_entries
 
     def end_run(self, run_id: str, status: RunStatus) -> None:
-        """Store the run's waiting metric points and end it, in one write.
+        """Store the run's waiting writes and end it, in one write.
 
-        A run that lost points (now or in an earlier background write) still ends, as
+        A run that lost writes (now or in an earlier background write) still ends, as
         FAILED, and the loss is raised; after this returns, every point is durable.
         """
-        points, earlier = self.writer.take(run_id)
+        write, earlier = self.writer.take(run_id)
+        with self._params_lock:
+            self._known_params.pop(run_id, None)
         final = RunStatus.FAILED if earlier is not None else status
         try:
-            self.runs.end_run(run_id, status=final, end_time=now_ms(), metrics=points)
+            self._store_runs.write_run(replace(write, status=final, end_time=now_ms()))
         except Exception as exc:
-            if not points and earlier is None:
+            self._experiment_ids.clear()  # a deleted experiment must not stay remembered
+            if not has_data(write) and earlier is None:
                 raise
             with contextlib.suppress(NoriaError):
-                self.runs.update_run(run_id, status=RunStatus.FAILED, end_time=now_ms())
+                self._store_runs.update_run(run_id, status=RunStatus.FAILED, end_time=now_ms())
             if earlier is not None:
                 raise earlier from exc  # the first loss is the one to see
-            raise lost_points(run_id, len(points), exc) from exc
+            raise lost_writes(write, exc) from exc
         if earlier is not None:
+            self._experiment_ids.clear()
             raise earlier
 
     def get_run(self, run_id: str) -> Run:

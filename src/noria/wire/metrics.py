@@ -22,16 +22,11 @@ from pydantic import (
 )
 
 from noria.domain.tracking import (
-    MAX_STEP,
-    MIN_STEP,
     Metric,
     MetricHistory,
     Param,
     RunTag,
-    check_metric_value,
-    check_step,
 )
-from noria.errors import InvalidArgument
 from noria.wire.common import WireModel
 
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -143,30 +138,6 @@ class MetricHistoryBody(TrackingModel):
         return MetricHistory(self.key, self.steps, self.timestamps, self.values)
 
 
-def metric_columns(metrics: Sequence[Metric]) -> dict[str, list[Any]]:
-    """The fields of :class:`MetricColumns` for ``metrics``, converted as the stores do.
-
-    Plain floats and ints skip the per-point checks, because this is the hot path;
-    only other types (NumPy scalars, text) need converting or refusing.
-    """
-    values = [
-        m.value if m.value.__class__ is float else check_metric_value(m.key, m.value)
-        for m in metrics
-    ]
-    timestamps = [
-        t
-        if (t := m.timestamp).__class__ is int and MIN_STEP <= t <= MAX_STEP
-        else _timestamp(m.key, t)
-        for m in metrics
-    ]
-    steps = [
-        s if (s := m.step).__class__ is int and MIN_STEP <= s <= MAX_STEP else check_step(s)
-        for m in metrics
-    ]
-    keys = [m.key for m in metrics]
-    return {"keys": keys, "values": values, "timestamps": timestamps, "steps": steps}
-
-
 def key_values(items: Sequence[Param] | Sequence[RunTag]) -> list[dict[str, str]]:
     """Params or tags as bodies; values that are not text are written as ``str()`` does."""
     return [{"key": item.key, "value": text(item.value)} for item in items]
@@ -174,13 +145,3 @@ def key_values(items: Sequence[Param] | Sequence[RunTag]) -> list[dict[str, str]
 
 def text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
-
-
-def _timestamp(key: str, timestamp: Any) -> int:
-    try:
-        return check_step(timestamp)
-    except InvalidArgument:
-        raise InvalidArgument(
-            f"Metric {key!r} has timestamp {timestamp!r}: use whole milliseconds since "
-            "the Unix epoch (an integer)."
-        ) from None

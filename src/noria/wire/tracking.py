@@ -11,6 +11,9 @@ from noria.domain.paging import Page
 from noria.domain.tracking import (
     Experiment,
     LifecycleStage,
+    MetricBatch,
+    NewRun,
+    Param,
     Run,
     RunArtifact,
     RunInfo,
@@ -18,9 +21,10 @@ from noria.domain.tracking import (
     RunSearch,
     RunStatus,
     RunTag,
+    RunWrite,
     ViewType,
 )
-from noria.wire.metrics import MetricBody, MetricColumns, TagBody, TrackingModel
+from noria.wire.metrics import MetricBody, MetricColumns, ParamBody, TagBody, TrackingModel
 
 
 class ExperimentBody(TrackingModel):
@@ -275,3 +279,40 @@ class RunArtifactBody(TrackingModel):
 
 class RunArtifactList(TrackingModel):
     artifacts: list[RunArtifactBody]
+
+
+class RunWriteRequest(TrackingModel):
+    """Writes to one run, stored all or nothing in this order: create the run (with the
+    id of the path, 32 lowercase hex digits), params, tags, metric points, artifact
+    entries, then the end (``status`` and ``end_time``). How the SDK sends what it
+    gathered for a run through a server: one request per run and flush."""
+
+    create: CreateRunRequest | None = None
+    params: list[ParamBody] = []
+    tags: list[TagBody] = []
+    metrics: MetricColumns = MetricColumns()
+    artifacts: list[RunArtifactBody] = []
+    status: RunStatus | None = None
+    end_time: StrictInt | None = None
+
+    def to_domain(self, run_id: str, metrics: MetricBatch) -> RunWrite:
+        create = self.create
+        return RunWrite(
+            run_id,
+            create=None
+            if create is None
+            else NewRun(
+                create.experiment_id,
+                create.name,
+                create.user,
+                create.start_time,
+                tuple(create.domain_tags()),
+                create.parent_id,
+            ),
+            params=[Param(param.key, param.value) for param in self.params],
+            tags=[RunTag(tag.key, tag.value) for tag in self.tags],
+            metrics=metrics,
+            artifacts=[item.to_domain() for item in self.artifacts],
+            status=self.status,
+            end_time=self.end_time,
+        )

@@ -23,6 +23,7 @@ from noria.domain.tracking import (
     RunSearch,
     RunStatus,
     RunTag,
+    RunWrite,
     ViewType,
 )
 from noria.errors import InvalidArgument, NotFound
@@ -30,9 +31,9 @@ from noria.wire.metrics import (
     LogBatchRequest,
     MetricHistoryBody,
     key_values,
-    metric_columns,
     text,
 )
+from noria.wire.packed_metrics import PACKED_METRICS, pack
 from noria.wire.run_json import read_run_page
 from noria.wire.tracking import (
     CreateExperimentRequest,
@@ -47,6 +48,7 @@ from noria.wire.tracking import (
     RunInfoBody,
     RunInputBody,
     RunSearchBody,
+    RunWriteRequest,
     SetTagRequest,
     UpdateExperimentRequest,
     UpdateRunRequest,
@@ -55,6 +57,7 @@ from noria.wire.tracking import (
 EXPERIMENTS = "/api/v1/experiments"
 RUNS = "/api/v1/runs"
 _JSON = {"content-type": "application/json"}
+_PACKED = {"content-type": PACKED_METRICS}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -108,6 +111,15 @@ class _Remote:
             return self._http.request(method, path, params=params).content
         content = payload.model_dump_json(exclude_none=True)
         response = self._http.request(method, path, params=params, content=content, headers=_JSON)
+        return response.content
+
+    def _post_points(self, path: str, payload: BaseModel, metrics: Sequence[Metric]) -> bytes:
+        """POST a body with metric points, packed (see ``noria.wire.packed_metrics``):
+        the points skip JSON both ways. Without points, plain JSON."""
+        if not metrics:
+            return self._call("POST", path, payload)
+        header = payload.model_dump_json(exclude={"metrics"}, exclude_none=True).encode()
+        response = self._http.request("POST", path, content=pack(header, metrics), headers=_PACKED)
         return response.content
 
 
@@ -170,6 +182,8 @@ class HttpExperimentRepo(_Remote):
 
 
 class HttpRunRepo(_Remote):
+    gather_writes = True  # a call is a request: the SDK sends a run's writes together
+
     def create_run(
         self,
         experiment_id: str,
@@ -215,10 +229,33 @@ class HttpRunRepo(_Remote):
         metrics: Sequence[Metric] = (),
     ) -> RunInfo:
         """One request: the server stores the points and the end all or nothing."""
+        request = _build(EndRunRequest, status=status, end_time=end_time)
+        answer = self._post_points(f"{_run(run_id)}/end", request, metrics)
+        return RunInfoBody.model_validate_json(answer).to_domain()
+
+    def write_run(self, write: RunWrite) -> RunInfo:
+        """One request: the server applies it all or nothing."""
+        create = write.create
         request = _build(
-            EndRunRequest, status=status, end_time=end_time, metrics=metric_columns(metrics)
+            RunWriteRequest,
+            create=None
+            if create is None
+            else _build(
+                CreateRunRequest,
+                experiment_id=create.experiment_id,
+                name=create.name,
+                user=create.user,
+                start_time=create.start_time,
+                tags=key_values(create.tags),
+                parent_id=create.parent_id,
+            ),
+            params=key_values(write.params),
+            tags=key_values(write.tags),
+            artifacts=[RunArtifactBody.from_domain(item) for item in write.artifacts],
+            status=write.status,
+            end_time=write.end_time,
         )
-        answer = self._call("POST", f"{_run(run_id)}/end", request)
+        answer = self._post_points(f"{_run(write.run_id)}/write", request, write.metrics)
         return RunInfoBody.model_validate_json(answer).to_domain()
 
     def set_run_stage(self, run_id: str, stage: str) -> RunInfo:
@@ -237,13 +274,8 @@ class HttpRunRepo(_Remote):
         tags: Sequence[RunTag] = (),
     ) -> None:
         """One request, whatever the size: the server stores it all or nothing."""
-        request = _build(
-            LogBatchRequest,
-            metrics=metric_columns(metrics),
-            params=key_values(params),
-            tags=key_values(tags),
-        )
-        self._call("POST", f"{_run(run_id)}/batch", request)
+        request = _build(LogBatchRequest, params=key_values(params), tags=key_values(tags))
+        self._post_points(f"{_run(run_id)}/batch", request, metrics)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._call("DELETE", f"{_run(run_id)}/tags/{segment(key)}")

@@ -76,6 +76,22 @@ def check_artifact_row(item: RunArtifact) -> dict[str, Any]:
     return {"path": path, "digest": digest, "size": size, "media_type": item.media_type}
 
 
+def check_artifacts(artifacts: Sequence[RunArtifact]) -> dict[str, dict[str, Any]]:
+    """Checked entries by path. Last one wins for a path given twice: PostgreSQL refuses
+    one upsert touching the same row twice."""
+    return {row["path"]: row for row in map(check_artifact_row, artifacts)}
+
+
+def upsert_artifacts(driver: Driver, run_id: str, by_path: dict[str, dict[str, Any]]) -> None:
+    """Write checked entries in the caller's transaction, to a run it found active."""
+    rows = [
+        (run_id, path, row["digest"], row["size"], row["media_type"])
+        for path, row in sorted(by_path.items())
+    ]
+    if rows:
+        driver.run_many(_UPSERT_ARTIFACT, rows)
+
+
 def artifact_from_row(row: Row[Any]) -> RunArtifact:
     return RunArtifact(path=row.path, digest=row.digest, size=row.size, media_type=row.media_type)
 
@@ -103,20 +119,13 @@ class SqlRunDataRepo:
 
     def record_artifacts(self, run_id: str, artifacts: Sequence[RunArtifact]) -> None:
         """Upsert by path: a file logged again at the same path replaces the entry."""
-        # Last one wins for a path given twice; PostgreSQL refuses one upsert touching
-        # the same row twice.
-        by_path = {row["path"]: row for row in map(check_artifact_row, artifacts)}
+        by_path = check_artifacts(artifacts)
         self._db.ensure_ready()
 
         def work(connection: Connection) -> None:
             driver = Driver(connection)
             require_active_run(driver, run_id)
-            rows = [
-                (run_id, path, row["digest"], row["size"], row["media_type"])
-                for path, row in sorted(by_path.items())
-            ]
-            if rows:
-                driver.run_many(_UPSERT_ARTIFACT, rows)
+            upsert_artifacts(driver, run_id, by_path)
 
         self._db.write(work)
 

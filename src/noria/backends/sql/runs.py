@@ -16,6 +16,7 @@ from noria.backends.sql import metric_writes
 from noria.backends.sql.database import SqlDatabase
 from noria.backends.sql.driver import Driver
 from noria.backends.sql.experiments import check_stage, require_active_experiment
+from noria.backends.sql.run_data import check_artifacts, upsert_artifacts
 from noria.backends.sql.run_loading import (
     MIN_HISTORY_POINTS,
     downsample,
@@ -27,24 +28,26 @@ from noria.backends.sql.run_loading import (
 )
 from noria.backends.sql.run_search import search_run_ids
 from noria.backends.sql.tables import now_ms
-from noria.domain.ids import new_id
+from noria.domain.ids import is_id, new_id
 from noria.domain.paging import Page
 from noria.domain.tracking import (
     MAX_NAME_LENGTH,
     LifecycleStage,
     Metric,
     MetricHistory,
+    NewRun,
     Param,
     Run,
     RunInfo,
     RunSearch,
     RunStatus,
     RunTag,
+    RunWrite,
     check_key,
     check_step,
     check_value,
 )
-from noria.errors import InvalidArgument, NotFound
+from noria.errors import AlreadyExists, InvalidArgument, NotFound
 
 MAX_USER_LENGTH = 256
 _INSERT_RUN = (
@@ -106,7 +109,48 @@ def _update(driver: Driver, info: RunInfo, changes: dict[str, Any]) -> RunInfo:
     return replace(info, **changes)
 
 
+def _checked_new_run(run_id: str, new: NewRun) -> tuple[RunInfo, dict[str, str]]:
+    """The info of a RUNNING run about to be created, and its checked tags."""
+    info = RunInfo(
+        id=run_id,
+        experiment_id=new.experiment_id,
+        name=_check_name(new.name),
+        status=RunStatus.RUNNING,
+        start_time=_check_time(new.start_time, "start time"),
+        end_time=None,
+        lifecycle_stage=LifecycleStage.ACTIVE,
+        user=check_value(new.user, "run", "user", MAX_USER_LENGTH),
+        parent_id=new.parent_id,
+    )
+    return info, metric_writes.check_tags(new.tags)
+
+
+def _insert_run(driver: Driver, info: RunInfo, tags: dict[str, str]) -> RunInfo:
+    """Insert a checked new run (in an active experiment, under an existing parent)."""
+    require_active_experiment(driver, info.experiment_id)
+    if info.parent_id is not None and driver.first(_RUN_EXISTS, (info.parent_id,)) is None:
+        raise NotFound(f"Parent run {info.parent_id!r} not found: check the parent run id.")
+    if driver.first(_RUN_EXISTS, (info.id,)) is not None:
+        raise AlreadyExists(f"Run {info.id!r} already exists: a new run needs a new id.")
+    row = (
+        info.id,
+        info.experiment_id,
+        info.name,
+        info.status.value,
+        info.start_time,
+        info.lifecycle_stage.value,
+        info.user,
+        info.parent_id,
+    )
+    driver.run(_INSERT_RUN, row)
+    if tags:
+        metric_writes.upsert_tags(driver, info.id, tags)
+    return info
+
+
 class SqlRunRepo:
+    gather_writes = False  # a call is a transaction in this process: nothing to save
+
     def __init__(self, database: SqlDatabase) -> None:
         self._db = database
 
@@ -121,40 +165,44 @@ class SqlRunRepo:
         parent_id: str | None = None,
     ) -> Run:
         """A RUNNING run in an active experiment, with its tags."""
-        info = RunInfo(
-            id=new_id(),
-            experiment_id=experiment_id,
-            name=_check_name(name),
-            status=RunStatus.RUNNING,
-            start_time=_check_time(start_time, "start time"),
-            end_time=None,
-            lifecycle_stage=LifecycleStage.ACTIVE,
-            user=check_value(user, "run", "user", MAX_USER_LENGTH),
-            parent_id=parent_id,
-        )
-        row = (
-            info.id,
-            experiment_id,
-            info.name,
-            info.status.value,
-            info.start_time,
-            info.lifecycle_stage.value,
-            info.user,
-            parent_id,
-        )
-        checked_tags = metric_writes.check_tags(tags)
+        new = NewRun(experiment_id, name, user, start_time, tuple(tags), parent_id)
+        info, checked_tags = _checked_new_run(new_id(), new)
         self._db.ensure_ready()
 
         def work(connection: Connection) -> Run:
-            driver = Driver(connection)
-            require_active_experiment(driver, experiment_id)
-            if parent_id is not None and driver.first(_RUN_EXISTS, (parent_id,)) is None:
-                raise NotFound(f"Parent run {parent_id!r} not found: check the parent run id.")
-            driver.run(_INSERT_RUN, row)
-            if checked_tags:
-                metric_writes.upsert_tags(driver, info.id, checked_tags)
+            _insert_run(Driver(connection), info, checked_tags)
             # Everything about a new run is known here: no need to read it back.
             return Run(info=info, tags=dict(checked_tags))
+
+        return self._db.write(work)
+
+    def write_run(self, write: RunWrite) -> RunInfo:
+        """Create (when asked), log, record artifacts and end, in one transaction."""
+        run_id = write.run_id
+        created = None
+        if write.create is not None:
+            if not isinstance(run_id, str) or not is_id(run_id):
+                raise InvalidArgument(
+                    f"Invalid run id {run_id!r} for a new run: use 32 lowercase hex digits "
+                    "(noria.domain.ids.new_id makes one)."
+                )
+            created = _checked_new_run(run_id, write.create)
+        batch = metric_writes.check_batch(
+            run_id, metrics=write.metrics, params=write.params, tags=write.tags
+        )
+        artifacts = check_artifacts(write.artifacts)
+        changes = _checked_changes(write.status, write.end_time, None)
+        self._db.ensure_ready()
+
+        def work(connection: Connection) -> RunInfo:
+            driver = Driver(connection)
+            if created is not None:
+                info = _insert_run(driver, *created)
+            else:
+                info = require_active_run(driver, run_id)
+            metric_writes.write_batch(driver, batch)
+            upsert_artifacts(driver, run_id, artifacts)
+            return _update(driver, info, changes)
 
         return self._db.write(work)
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from noria.client import Client
 from noria.domain.tracking import MetricBatch
-from noria.errors import NotFound
-from noria.server.deps import ClientDep
+from noria.errors import InvalidArgument, NotFound
 from noria.wire.metrics import LogBatchRequest, MetricColumns, MetricHistoryBody
+from noria.wire.packed_metrics import PACKED_METRICS, unpack
 from noria.wire.run_json import run_body_json, run_page_json
 from noria.wire.tracking import (
     CreateRunRequest,
@@ -24,11 +25,22 @@ from noria.wire.tracking import (
     RunInfoBody,
     RunPage,
     RunSearchBody,
+    RunWriteRequest,
     UpdateRunRequest,
 )
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
-M = TypeVar("M", bound=BaseModel)
+
+
+async def _client(request: Request) -> Client:
+    """The app's client. Async, unlike ``noria.server.deps.ClientDep``: FastAPI runs a
+    sync dependency in the thread pool, one more thread hop (and GIL hand-off) on
+    every request of the logging hot path."""
+    client: Client = request.app.state.client
+    return client
+
+
+ClientDep = Annotated[Client, Depends(_client)]
 
 
 def _json(content: bytes, status_code: int = status.HTTP_200_OK) -> Response:
@@ -77,19 +89,38 @@ def update_run(run_id: str, body: UpdateRunRequest, client: ClientDep) -> RunInf
     return RunInfoBody.from_domain(info)
 
 
-def _json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
-    """A dependency reading the body with pydantic's JSON parser in one pass, not through
-    ``json.loads`` and validation of the result: this is the hot path of remote logging
-    (thousands of points per request)."""
+# The bodies that carry metric points (as JSON columns, or packed).
+C = TypeVar("C", LogBatchRequest, EndRunRequest, RunWriteRequest)
 
-    async def read(request: Request) -> M:
+
+def _in_body(exc: ValidationError) -> RequestValidationError:
+    """Pydantic's errors as FastAPI reports a body's, located under ``body``."""
+    errors: list[Any] = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+    return RequestValidationError(errors)
+
+
+def _points_body(model: type[C]) -> Callable[[Request], Awaitable[tuple[C, MetricBatch]]]:
+    """A dependency reading a body with metric points: JSON, parsed by pydantic in one
+    pass (not through ``json.loads`` and validation of the result), or a packed body
+    (``noria.wire.packed_metrics``), whose points skip JSON altogether. This is the hot
+    path of remote logging (thousands of points per request)."""
+
+    async def read(request: Request) -> tuple[C, MetricBatch]:
+        raw = await request.body()
+        packed = request.headers.get("content-type", "").split(";")[0].strip() == PACKED_METRICS
+        header, batch = unpack(raw) if packed else (raw, None)
         try:
-            return model.model_validate_json(await request.body())
+            body = model.model_validate_json(header)
         except ValidationError as exc:
-            errors: list[Any] = [
-                {**error, "loc": ("body", *error["loc"])} for error in exc.errors()
-            ]
-            raise RequestValidationError(errors) from None
+            raise _in_body(exc) from None
+        if batch is None:
+            return body, _metric_batch(body.metrics)
+        if body.metrics.keys:
+            raise InvalidArgument(
+                "A packed body carries its metric points in the packed columns; its JSON "
+                "header must leave out 'metrics'."
+            )
+        return body, batch
 
     return read
 
@@ -111,10 +142,11 @@ def _inline_schema(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body FastAPI does not parse itself (see ``_json_body``)."""
+    """OpenAPI for a body FastAPI does not parse itself (see ``_points_body``)."""
     schema = model.model_json_schema()
     schema = _inline_schema(schema, schema.pop("$defs", {}))
-    content = {"application/json": {"schema": schema}}
+    packed = {"schema": {"type": "string", "format": "binary"}}
+    content = {"application/json": {"schema": schema}, PACKED_METRICS: packed}
     return {"requestBody": {"required": True, "content": content}}
 
 
@@ -125,33 +157,48 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
 )
 def log_batch(
     run_id: str,
-    body: Annotated[LogBatchRequest, Depends(_json_body(LogBatchRequest))],
+    body: Annotated[tuple[LogBatchRequest, MetricBatch], Depends(_points_body(LogBatchRequest))],
     client: ClientDep,
 ) -> None:
-    """Metrics (as columns), params and tags, stored all or nothing.
+    """Metrics (as columns, JSON or packed), params and tags, stored all or nothing.
 
     Setting a param to a value other than the one it has answers 409 CONFLICT and
     stores nothing of the batch.
     """
+    request, points = body
     client.metadata.runs.log_batch(
-        run_id,
-        metrics=_metric_batch(body.metrics),
-        params=body.domain_params(),
-        tags=body.domain_tags(),
+        run_id, metrics=points, params=request.domain_params(), tags=request.domain_tags()
     )
 
 
 @router.post("/{run_id}/end", response_model=RunInfoBody, openapi_extra=_body_doc(EndRunRequest))
 def end_run(
     run_id: str,
-    body: Annotated[EndRunRequest, Depends(_json_body(EndRunRequest))],
+    body: Annotated[tuple[EndRunRequest, MetricBatch], Depends(_points_body(EndRunRequest))],
     client: ClientDep,
 ) -> Response:
-    """The run's last metric points (as columns) and its final status, stored all or
-    nothing; how the SDK ends a run."""
+    """The run's last metric points (as columns, JSON or packed) and its final status,
+    stored all or nothing."""
+    request, points = body
     info = client.metadata.runs.end_run(
-        run_id, status=body.status, end_time=body.end_time, metrics=_metric_batch(body.metrics)
+        run_id, status=request.status, end_time=request.end_time, metrics=points
     )
+    return _json(RunInfoBody.from_domain(info).model_dump_json().encode())
+
+
+@router.post(
+    "/{run_id}/write", response_model=RunInfoBody, openapi_extra=_body_doc(RunWriteRequest)
+)
+def write_run(
+    run_id: str,
+    body: Annotated[tuple[RunWriteRequest, MetricBatch], Depends(_points_body(RunWriteRequest))],
+    client: ClientDep,
+) -> Response:
+    """Everything the SDK gathered for a run, all or nothing: its creation (with this
+    id), params, tags, metric points (JSON or packed), artifact entries and its end.
+    A param set to another value answers 409 CONFLICT, an id in use 409 ALREADY_EXISTS."""
+    request, points = body
+    info = client.metadata.runs.write_run(request.to_domain(run_id, points))
     return _json(RunInfoBody.from_domain(info).model_dump_json().encode())
 
 

@@ -21,6 +21,7 @@ from noria.domain.tracking import (
     LifecycleStage,
     Metric,
     MetricBatch,
+    NewRun,
     Param,
     Run,
     RunArtifact,
@@ -28,6 +29,7 @@ from noria.domain.tracking import (
     RunSearch,
     RunStatus,
     RunTag,
+    RunWrite,
     ViewType,
 )
 from noria.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
@@ -251,6 +253,59 @@ class RunContract(TrackingBase):
         with pytest.raises(InvalidArgument, match=run.id):
             store.runs.end_run(run.id, status=RunStatus.FINISHED, end_time=5)
         assert store.runs.get_run(run.id).info.status is RunStatus.RUNNING
+
+    def test_write_run_creates_logs_and_ends_in_one_write(
+        self, store: MetadataStore, exp: Experiment, run: Run
+    ) -> None:
+        run_id, start = new_id(), now_ms()
+        write = RunWrite(
+            run_id,
+            create=NewRun(exp.id, "w", "ana", start, (RunTag("t", "1"),), parent_id=run.id),
+            params=[Param("lr", "0.1")],
+            tags=[RunTag("t", "2")],
+            metrics=MetricBatch(["loss", "loss"], [0.5, NAN], [start, start], [0, 1]),
+            artifacts=[RunArtifact("a.txt", DIGEST, 3, "text/plain")],
+            status=RunStatus.FINISHED,
+            end_time=start + 5,
+        )
+        info = store.runs.write_run(write)
+        assert (info.id, info.status, info.end_time) == (run_id, RunStatus.FINISHED, start + 5)
+        stored = store.runs.get_run(run_id)
+        assert stored.info == info and stored.info.parent_id == run.id
+        assert (stored.params, stored.tags) == ({"lr": "0.1"}, {"t": "2"})
+        assert store.runs.metric_history(run_id, "loss").steps == [0, 1]
+        assert [a.path for a in store.run_data.list_artifacts(run_id)] == ["a.txt"]
+        # Later writes to the same run: no create, just what is given.
+        again = store.runs.write_run(RunWrite(run_id, params=[Param("n", "3")]))
+        assert again == info
+        assert store.runs.get_run(run_id).params == {"lr": "0.1", "n": "3"}
+
+    def test_write_run_is_all_or_nothing(
+        self, store: MetadataStore, exp: Experiment, run: Run
+    ) -> None:
+        store.runs.log_batch(run.id, params=[Param("lr", "0.1")])
+        conflicting = RunWrite(
+            run.id,
+            params=[Param("lr", "0.2")],
+            metrics=[Metric("loss", 0.5, 1)],
+            status=RunStatus.FINISHED,
+            end_time=5,
+        )
+        with pytest.raises(Conflict, match="'lr'"):
+            store.runs.write_run(conflicting)
+        unchanged = store.runs.get_run(run.id)
+        assert (unchanged.info, unchanged.metrics) == (run.info, {})
+        with pytest.raises(AlreadyExists, match=run.id):
+            store.runs.write_run(RunWrite(run.id, create=NewRun(exp.id, "r", "ana", 1)))
+        with pytest.raises(InvalidArgument, match="'not-an-id'"):
+            store.runs.write_run(RunWrite("not-an-id", create=NewRun(exp.id, "r", "ana", 1)))
+        missing = new_id()
+        with pytest.raises(NotFound, match="Parent run"):
+            store.runs.write_run(
+                RunWrite(missing, create=NewRun(exp.id, "r", "a", 1, (), "0" * 32))
+            )
+        with pytest.raises(NotFound):
+            store.runs.get_run(missing)
 
     def test_equal_points_keep_their_logging_order(self, store: MetadataStore, run: Run) -> None:
         store.runs.log_batch(run.id, metrics=[Metric("e", 2.0, 7, 1), Metric("e", 1.0, 7, 1)])
