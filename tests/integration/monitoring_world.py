@@ -64,8 +64,10 @@ class Traffic:
         income_shift: float = 0.0,
         error: float = 0.05,
         seed: int | None = None,
+        failures: int = 0,
     ) -> list[str]:
-        """Log ``rows`` rows inside window ``hour``; returns the request ids."""
+        """Log ``rows`` rows inside window ``hour``, and ``failures`` failed requests (the
+        model erred: status 500, no rows); returns the answered requests' ids."""
         rng = np.random.default_rng(1000 + hour if seed is None else seed)
         frame = population(rng, rows, income_shift=income_shift)
         predicted = (frame["income"] < THRESHOLD).astype("int64").to_numpy()
@@ -88,6 +90,21 @@ class Traffic:
                     outputs=[int(v) for v in predicted[part]],
                     latency_ms=float(5 + first % 20),
                     time_ms=at(hour) + int(first / rows * (HOUR - 1000)),
+                )
+            )
+        for index in range(failures):
+            log.offer(
+                PredictionRecord(
+                    request_id=f"h{hour}-failed{index}",
+                    model="credit",
+                    version=self.version,
+                    deployment=self.deployment,
+                    inputs=[],
+                    outputs=[],
+                    latency_ms=2.0,
+                    time_ms=at(hour) + 1000 * index,
+                    status=500,
+                    error="MODEL_ERROR",
                 )
             )
         log.close()

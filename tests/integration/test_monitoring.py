@@ -97,6 +97,26 @@ def test_no_drift_no_alert_then_drift_in_one_feature_flags_that_feature(
     assert [event.entity for event in fired] == [alert.entity()]
 
 
+def test_failed_requests_raise_the_error_rate_and_nothing_else(
+    client: Client, reference: str
+) -> None:
+    traffic = Traffic(client)
+    traffic.window(0)
+    traffic.window(1, failures=25)  # the model failed on 25 requests besides 100 answered
+    name = monitor(client, reference, "errors.rate > 0.1 severity=critical")
+    ran = client.monitors.run(name, now=at(2.1))
+    calm, failing = (figures(client, name)[hour] for hour in (0, 1))
+    assert (calm["errors.count"], calm["errors.rate"], calm["requests"]) == (0, 0, 100)
+    assert (failing["errors.count"], failing["requests"]) == (25, 125)
+    assert failing["errors.rate"] == pytest.approx(0.2)
+    assert failing["errors.invalid_rate"] == 0
+    # The failures carry no rows: drift, quality and row counts see the answers only.
+    assert failing["rows"] == 400 and failing["drift.share_drifted"] == 0.0
+    assert failing["latency.p50_ms"] > 0
+    (alert,) = ran.fired
+    assert (alert.rule, alert.window_start) == ("errors.rate > 0.1", at(1))
+
+
 def test_a_performance_drop_is_found_once_the_late_labels_arrive(
     client: Client, reference: str
 ) -> None:

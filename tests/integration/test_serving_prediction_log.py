@@ -133,6 +133,15 @@ def test_every_answer_is_logged_and_joins_its_feedback(store: tuple[Settings, Cl
         assert httpx.post(f"{url}/v1/feedback", content=b"{").status_code == 400
         assert httpx.post(f"{url}/v1/feedback", json={"rows": []}).status_code == 422
 
+        # A refused request is logged as a failure (status, code, no prediction) for the
+        # monitors' error rates, and left out of what predictions are read for.
+        refused = httpx.post(
+            f"{url}/v1/models/tripled/predict",
+            json={"records": [{"x": "not a number"}]},
+            headers={"X-Request-ID": "req-refused"},
+        )
+        assert refused.status_code == 422
+
         text = httpx.get(f"{url}/metrics").text
         assert metric(text, "noria_serving_feedback_labels_total") == 101
         assert metric(text, "noria_serving_prediction_log_dropped_total") == 0
@@ -146,6 +155,14 @@ def test_every_answer_is_logged_and_joins_its_feedback(store: tuple[Settings, Cl
     assert rows.loc["req-0123", "input.x"] == 123.0 and rows.loc["req-0123", "prediction"] == 369.0
     assert set(rows["version"]) == {1} and set(rows["model"]) == {"tripled"}
     assert (rows["latency_ms"] > 0).all()
+
+    assert set(rows["status"]) == {200}
+    everything = read_predictions(client, model="tripled", include_errors=True)
+    [failed] = [row for row in everything.to_pylist() if row["request_id"] == "req-refused"]
+    assert (failed["status"], failed["error"], failed["prediction"]) == (
+        422, "INVALID_INPUT", None,
+    )  # fmt: skip
+    assert failed["latency_ms"] > 0 and failed["input.x"] is None
 
     joined = join_feedback(predictions, read_feedback(client)).to_pandas().set_index("request_id")
     assert len(joined) == 101

@@ -91,7 +91,7 @@ def print_windows(results: list[MonitorResult]) -> None:
         out.print("No window evaluated yet: run `noria monitor run NAME`.", markup=False)
         return
     table = _compact("window (UTC)", "rows", "drift", "drifted", "pred.", "performance",
-                     "labels", "p99 ms")  # fmt: skip
+                     "labels", "p99 ms", "errors")  # fmt: skip
     for result in results:
         figure = result.figures.get
         drifted = [
@@ -103,7 +103,7 @@ def print_windows(results: list[MonitorResult]) -> None:
             _when(result.window_start), str(result.rows), _share(figure("drift.share_drifted")),
             ", ".join(drifted) or "-", _yes(figure("prediction.drifted")),
             _performance(result), _share(figure("labels.coverage")),
-            _number(figure("latency.p99_ms")),
+            _number(figure("latency.p99_ms")), _rate(figure("errors.rate")),
         )  # fmt: skip
     out.print(table)
 
@@ -163,6 +163,10 @@ def _performance(result: MonitorResult) -> str:
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"  # error rates are small: one decimal
 
 
 def _yes(value: float | None) -> str:

@@ -53,6 +53,10 @@ WINDOW_FIGURES = (
     "latency.p95_ms",
     "latency.p99_ms",
     "latency.mean_ms",
+    "errors.count",
+    "errors.rate",
+    "errors.invalid_count",
+    "errors.invalid_rate",
 )
 FEATURE_STATS = ("drift_score", "p_value", "drifted")
 

@@ -13,6 +13,8 @@ recomputed from its rows). Figures are flat names → finite numbers:
 - ``quality.anomalies`` / ``.errors`` / ``.warnings`` and ``quality.<kind>`` counts: the window
   validated against the reference schema's columns for the features;
 - ``latency.p50_ms`` / ``p95_ms`` / ``p99_ms`` / ``mean_ms``, per request;
+- ``errors.count`` / ``errors.rate`` (requests answered 5xx: the model or server failed) and
+  ``errors.invalid_count`` / ``errors.invalid_rate`` (4xx: refused as invalid), over requests;
 - ``performance.<metric>`` on the labelled rows (see :mod:`noria.monitoring.performance`).
 
 A figure that cannot be computed is left out (a window without labels has no performance) and
@@ -29,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from noria.domain.monitors import MonitorResult, Task
 from noria.monitoring.log_reader import INPUT_PREFIX
 from noria.monitoring.performance import performance_figures
+from noria.predictions.log import answered_rows
+from noria.predictions.records import FAILED_STATUS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
 
 MAX_ANOMALIES_KEPT = 50
 LATENCY_QUANTILES = {"latency.p50_ms": 50, "latency.p95_ms": 95, "latency.p99_ms": 99}
+SERVER_ERROR = 500  # 5xx: the model or the server failed; 4xx: the request was refused
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,13 @@ class Reference:
 def evaluate_window(
     monitor: str, window: Window, rows: pa.Table, reference: Reference, *, computed_at: int
 ) -> MonitorResult:
-    """The window's result; ``rows`` are its log rows with ``label`` (null when unlabelled)."""
+    """The window's result; ``rows`` are its log rows with ``label`` (null when unlabelled),
+    failed requests' rows included (they count in the error and latency figures only)."""
     import pyarrow.compute as pc
 
-    figures: dict[str, float] = {"rows": float(rows.num_rows)}
+    requests = _operations(rows) if rows.num_rows else {}
+    rows = answered_rows(rows)
+    figures: dict[str, float] = {"rows": float(rows.num_rows), **requests}
     details: dict[str, Any] = {"reference": reference.uri, "notes": []}
     labelled = rows.filter(pc.is_valid(rows["label"])) if rows.num_rows else rows
     figures["labels.count"] = float(labelled.num_rows)
@@ -82,7 +90,6 @@ def evaluate_window(
     figures |= _feature_drift(inputs, reference, details)
     figures |= _prediction_drift(rows, reference, details)
     figures |= _quality(inputs, reference, details)
-    figures |= _latency(rows)
     if reference.task is None:
         details["notes"].append("no task set: performance is not computed (give --task)")
     elif labelled.num_rows:
@@ -249,16 +256,32 @@ def _quality(inputs: pa.Table, reference: Reference, details: dict[str, Any]) ->
     }
 
 
-def _latency(rows: pa.Table) -> dict[str, float]:
-    """Percentiles over requests (a request's rows share its latency), not over rows."""
+def _operations(rows: pa.Table) -> dict[str, float]:
+    """Requests, their latency percentiles and error rates, over requests (a request's rows
+    share its latency and status), answered and failed alike."""
     import numpy as np
+    import pyarrow as pa
 
-    per_request = rows.group_by("request_id", use_threads=False).aggregate([("latency_ms", "max")])
+    if "status" not in rows.column_names:  # a log older than statuses: every row answered
+        rows = rows.append_column("status", pa.nulls(rows.num_rows, pa.int32()))
+    per_request = rows.group_by("request_id", use_threads=False).aggregate(
+        [("latency_ms", "max"), ("status", "max")]
+    )
+    requests = per_request.num_rows
     values = per_request["latency_ms_max"].drop_null().to_numpy(zero_copy_only=False)
-    figures = {"requests": float(per_request.num_rows)}
+    figures = {"requests": float(requests)}
     if len(values):
         figures |= {name: float(np.percentile(values, q)) for name, q in LATENCY_QUANTILES.items()}
         figures["latency.mean_ms"] = float(values.mean())
+    statuses = per_request["status_max"].fill_null(200).to_numpy(zero_copy_only=False)
+    failed = int((statuses >= SERVER_ERROR).sum())
+    invalid = int(((statuses >= FAILED_STATUS) & (statuses < SERVER_ERROR)).sum())
+    figures |= {
+        "errors.count": float(failed),
+        "errors.rate": failed / requests,
+        "errors.invalid_count": float(invalid),
+        "errors.invalid_rate": invalid / requests,
+    }
     return figures
 
 

@@ -90,7 +90,12 @@ class DeploymentLog:
 
         tables = [
             read_predictions(
-                self._artifacts, model=model, start=start_ms, end=end_ms, prefix=self._prefix
+                self._artifacts,
+                model=model,
+                start=start_ms,
+                end=end_ms,
+                prefix=self._prefix,
+                include_errors=True,  # for the error rates; evaluate_window sets them apart
             )
             for model in self.models
         ]

@@ -33,7 +33,7 @@ from urllib.parse import quote
 from noria.artifacts import ArtifactStore
 from noria.domain.datasets import DatasetVersion
 from noria.errors import InvalidArgument, NotFound
-from noria.predictions.records import PredictionRecord
+from noria.predictions.records import FAILED_STATUS, PredictionRecord
 from noria.predictions.segments import (
     SegmentStore,
     check_prefix,
@@ -79,6 +79,8 @@ def prediction_columns() -> dict[str, pa.DataType]:
         "deployment": pa.string(),
         "role": pa.string(),
         "latency_ms": pa.float64(),
+        "status": pa.int32(),  # the HTTP status answered; null in segments older than it
+        "error": pa.string(),  # a failed request's error code
     }
 
 
@@ -225,7 +227,11 @@ def record_rows(record: PredictionRecord) -> list[dict[str, Any]]:
         "deployment": record.deployment,
         "role": record.role,
         "latency_ms": record.latency_ms,
+        "status": record.status,
+        "error": record.error,
     }
+    if record.failed and not record.inputs:  # refused before its rows could be read
+        return [{**common, "row": 0}]
     rows = []
     pairs = zip_longest(record.inputs, record.outputs)
     for index, (inputs, output) in enumerate(pairs):
@@ -255,18 +261,31 @@ def read_predictions(
     start: datetime | int | None = None,
     end: datetime | int | None = None,
     prefix: str = PREDICTIONS_PREFIX,
+    include_errors: bool = False,
 ) -> pa.Table:
     """``model``'s logged rows with ``start <= time < end``, oldest first.
 
     Bounds are datetimes (naive ones are UTC) or ms since the epoch; None leaves that side
-    open. Only the segments whose time range overlaps the window are fetched.
+    open. Only the segments whose time range overlaps the window are fetched. Failed
+    requests (``status`` 400 or more, no prediction) are left out unless ``include_errors``.
     """
     start_ms, end_ms = window_ms(start, name="start"), window_ms(end, name="end")
     check_window(start_ms, end_ms)
     store = SegmentStore(_artifacts(source))
     stream = model_stream(check_prefix(prefix, example=PREDICTIONS_PREFIX), model)
     tables = [store.read(ref, start_ms, end_ms) for ref in store.find(stream, start_ms, end_ms)]
-    return _in_order(concat_segments(tables, _empty_schema()))
+    table = _in_order(concat_segments(tables, _empty_schema()))
+    return table if include_errors else answered_rows(table)
+
+
+def answered_rows(table: pa.Table) -> pa.Table:
+    """The rows of requests that were answered (a null status: logged before statuses were)."""
+    import pyarrow.compute as pc
+
+    if "status" not in table.column_names or table.num_rows == 0:
+        return table
+    failed = pc.fill_null(pc.greater_equal(table["status"], FAILED_STATUS), False)
+    return table.filter(pc.invert(failed))
 
 
 def predictions_to_dataset(

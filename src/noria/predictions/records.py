@@ -1,7 +1,8 @@
 """What the model server hands the prediction log: one record per answered request.
 
 The server builds one :class:`PredictionRecord` per answered request (and one per shadow
-answer), after the answer is sent, and hands it to the configured :class:`PredictionSink`.
+answer), after the answer is sent, and one per failed request (its status, no rows), and
+hands it to the configured :class:`PredictionSink`.
 ``offer`` must never block the request path: a sink that cannot keep up drops the record and
 returns False, and the server counts the drop in its metrics
 (``noria_serving_predictions_dropped_total``).
@@ -26,6 +27,17 @@ class PredictionRecord:
     latency_ms: float
     time_ms: int  # when the request arrived, ms since the epoch
     role: str | None = None  # the deployment route that answered: primary, canary or shadow
+    # A request that failed (4xx: refused as invalid, 5xx: the model or server failed) is
+    # logged too, with no outputs, so monitors can report error rates.
+    status: int = 200
+    error: str | None = None  # the error code (``INVALID_ARGUMENT``, ``MODEL_FAILED``, …)
+
+    @property
+    def failed(self) -> bool:
+        return self.status >= FAILED_STATUS
+
+
+FAILED_STATUS = 400  # answers from here on are errors; their log rows carry no prediction
 
 
 class PredictionSink(Protocol):

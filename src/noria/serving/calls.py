@@ -95,14 +95,52 @@ async def run_prediction(
             predictions = await pending
         finally:
             gauge.dec()
-    except NoriaError as exc:
-        status, code = exc.http_status, exc.error_code
-        count_answer(state, endpoint, protocol, status, started, error_code=code)
-        raise
-    except Exception:
-        count_answer(state, endpoint, protocol, 500, started, error_code="INTERNAL_ERROR")
+    except Exception as exc:
+        failed = exc if isinstance(exc, NoriaError) else None
+        status = 500 if failed is None else failed.http_status
+        code = "INTERNAL_ERROR" if failed is None else failed.error_code
+        latency = count_answer(state, endpoint, protocol, status, started, error_code=code)
+        if endpoint is not None:
+            log_failure(
+                request, endpoint, model=endpoint.name, status=status, code=code,
+                latency=latency, arrived_ms=arrived_ms,
+            )  # fmt: skip
         raise
     return PredictionCall(endpoint, request_id, inputs, predictions, started, arrived_ms)
+
+
+def log_failure(
+    request: Request,
+    endpoint: ModelEndpoint,
+    *,
+    model: str,
+    status: int,
+    code: str,
+    latency: float,
+    arrived_ms: int,
+    route: tuple[str, str] | None = None,
+) -> None:
+    """Offer a failed request to the prediction log (status and error code, no rows), so
+    monitors can report error rates. ``route`` is (deployment, role) behind a deployment."""
+    state = serving_state(request)
+    request_id = getattr(request.state, "request_id", None)
+    if state.sink is None or request_id is None:  # no log, or the request id was refused
+        return
+    record = PredictionRecord(
+        request_id=request_id,
+        model=model,
+        version=endpoint.served.version,
+        deployment=None if route is None else route[0],
+        inputs=[],
+        outputs=[],
+        latency_ms=latency * 1000,
+        time_ms=arrived_ms,
+        role=None if route is None else route[1],
+        status=status,
+        error=code,
+    )
+    if not state.sink.offer(record):
+        state.metrics.dropped_predictions.labels(record.model).inc()
 
 
 def answer(

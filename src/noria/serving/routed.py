@@ -31,6 +31,7 @@ from noria.serving.calls import (
     Protocol,
     RouteTaken,
     count_answer,
+    log_failure,
     read_body,
     request_id_of,
     serving_state,
@@ -85,12 +86,17 @@ async def run_routed(
             gauge.dec()
     except Exception as exc:
         failed = exc if isinstance(exc, NoriaError) else None
-        count_answer(
-            state, None if taken is None else taken.endpoint, protocol,
-            500 if failed is None else failed.http_status, started,
-            error_code="INTERNAL_ERROR" if failed is None else failed.error_code,
-            deployment=(name, "" if taken is None else taken.role.value),
+        status = 500 if failed is None else failed.http_status
+        code = "INTERNAL_ERROR" if failed is None else failed.error_code
+        latency = count_answer(
+            state, None if taken is None else taken.endpoint, protocol, status, started,
+            error_code=code, deployment=(name, "" if taken is None else taken.role.value),
         )  # fmt: skip
+        if taken is not None:
+            log_failure(
+                request, taken.endpoint, model=taken.route.model_name, status=status,
+                code=code, latency=latency, arrived_ms=arrived_ms, route=(name, taken.role.value),
+            )  # fmt: skip
         raise
     route = RouteTaken(name, taken.role, taken.route.model_name, payload)
     return PredictionCall(

@@ -23,6 +23,7 @@ from noria.predictions.log import (
     model_stream,
     predictions_to_dataset,
     read_predictions,
+    record_rows,
 )
 from noria.predictions.records import PredictionRecord
 from noria.predictions.segments import SegmentRef, SegmentStore
@@ -248,6 +249,25 @@ def test_the_route_role_is_logged_and_older_segments_read_as_null(client: Client
     assert sorted((r["version"], r["role"] or "-", r["deployment"]) for r in rows) == [
         (3, "-", "prod"), (3, "canary", "prod"), (4, "-", "prod"), (4, "shadow", "prod"),
     ]  # fmt: skip
+
+
+def test_failed_requests_are_logged_apart_and_read_only_when_asked(client: Client) -> None:
+    failed = replace(record(2), inputs=[], outputs=[], status=500, error="MODEL_ERROR")
+    log = ParquetPredictionLog(client.artifacts)
+    for entry in (record(1), failed):
+        assert log.offer(entry)
+    log.close()
+    answered = read_predictions(client, model="iris").to_pylist()
+    assert [(r["request_id"], r["status"], r["error"]) for r in answered] == [
+        ("req-00001", 200, None)
+    ]
+    every = read_predictions(client, model="iris", include_errors=True).to_pylist()
+    shown = [(r["request_id"], r["row"], r["status"], r["error"], r["prediction"]) for r in every]
+    assert shown == [
+        ("req-00001", 0, 200, None, 0), ("req-00002", 0, 500, "MODEL_ERROR", None),
+    ]  # fmt: skip
+    with pytest.raises(InvalidArgument, match="no rows to log"):
+        record_rows(replace(record(3), inputs=[], outputs=[]))  # an answer must have rows
 
 
 def test_columns_that_change_type_or_appear_later_are_kept(client: Client) -> None:
