@@ -91,7 +91,7 @@ def print_windows(results: list[MonitorResult]) -> None:
         out.print("No window evaluated yet: run `noria monitor run NAME`.", markup=False)
         return
     table = _compact("window (UTC)", "rows", "drift", "drifted", "pred.", "performance",
-                     "labels", "p99 ms", "errors")  # fmt: skip
+                     "labels", "p99 ms", "err")  # fmt: skip
     for result in results:
         figure = result.figures.get
         drifted = [
