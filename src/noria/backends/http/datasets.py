@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from noria.backends.http.paging import page_params
 from noria.backends.http.tracking import segment
 from noria.backends.http.transport import HttpTransport
 from noria.domain.datasets import Dataset, DatasetVersion, NewDatasetVersion, SchemaRevision
-from noria.domain.paging import Page, check_page_size
+from noria.domain.paging import Page
 from noria.errors import NotFound
 from noria.wire.datasets import (
     AddSchemaRevisionRequest,
@@ -25,13 +24,6 @@ DATASETS = "/api/v1/datasets"
 
 def _versions_path(name: str) -> str:
     return f"{DATASETS}/{segment(name)}/versions"
-
-
-def _paging(limit: int, page_token: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": check_page_size(limit)}
-    if page_token is not None:
-        params["page_token"] = page_token
-    return params
 
 
 class HttpDatasetRepo:
@@ -60,7 +52,7 @@ class HttpDatasetRepo:
     def list_datasets(
         self, *, name_like: str | None = None, limit: int = 100, page_token: str | None = None
     ) -> Page[Dataset]:
-        params = _paging(limit, page_token)
+        params = page_params(limit, page_token)
         if name_like is not None:
             params["name_like"] = name_like
         page = DatasetPage.model_validate(self._http.json("GET", DATASETS, params=params))
@@ -69,7 +61,7 @@ class HttpDatasetRepo:
     def list_versions(
         self, name: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[DatasetVersion]:
-        params = _paging(limit, page_token)
+        params = page_params(limit, page_token)
         page = VersionPage.model_validate(
             self._http.json("GET", _versions_path(name), params=params)
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from noria.backends.http.paging import page_params
 from noria.backends.http.tracking import segment
 from noria.backends.http.transport import HttpTransport
 from noria.domain.alerts import Alert, AlertStatus
 from noria.domain.monitors import Monitor, MonitorResult, ResultMark
-from noria.domain.paging import Page, check_page_size
+from noria.domain.paging import Page
 from noria.wire.monitors import (
     AlertBody,
     AlertPage,
@@ -30,14 +29,6 @@ def _path(name: str, *rest: str) -> str:
     return "/".join([MONITORS, segment(name), *rest])
 
 
-def _paging(limit: int, page_token: str | None, **filters: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": check_page_size(limit)}
-    params.update({key: value for key, value in filters.items() if value is not None})
-    if page_token is not None:
-        params["page_token"] = page_token
-    return params
-
-
 def _window(start_ms: int | None, end_ms: int | None) -> dict[str, int]:
     bounds = {"start_ms": start_ms, "end_ms": end_ms}
     return {key: value for key, value in bounds.items() if value is not None}
@@ -57,7 +48,7 @@ class HttpMonitorRepo:
     def list_monitors(
         self, *, deployment: str | None = None, limit: int = 100, page_token: str | None = None
     ) -> Page[Monitor]:
-        params = _paging(limit, page_token, deployment=deployment)
+        params = page_params(limit, page_token, deployment=deployment)
         page = MonitorPage.model_validate(self._http.json("GET", MONITORS, params=params))
         return Page([body.to_domain() for body in page.monitors], page.next_page_token)
 
@@ -86,7 +77,7 @@ class HttpMonitorRepo:
         limit: int = 100,
         page_token: str | None = None,
     ) -> Page[MonitorResult]:
-        params = _paging(limit, page_token, start_ms=start_ms, end_ms=end_ms)
+        params = page_params(limit, page_token, start_ms=start_ms, end_ms=end_ms)
         answer = self._http.json("GET", _path(monitor, "results"), params=params)
         page = ResultPage.model_validate(answer)
         return Page([body.to_domain() for body in page.results], page.next_page_token)
@@ -134,6 +125,6 @@ class HttpAlertRepo:
         page_token: str | None = None,
     ) -> Page[Alert]:
         shown_status = None if status is None else AlertStatus(status).value
-        params = _paging(limit, page_token, monitor=monitor, rule=rule, status=shown_status)
+        params = page_params(limit, page_token, monitor=monitor, rule=rule, status=shown_status)
         page = AlertPage.model_validate(self._http.json("GET", ALERTS, params=params))
         return Page([body.to_domain() for body in page.alerts], page.next_page_token)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from noria.backends.http.paging import page_params
 from noria.backends.http.tracking import segment
 from noria.backends.http.transport import HttpTransport
-from noria.domain.paging import Page, check_page_size
+from noria.domain.paging import Page
 from noria.domain.registry import (
     ApprovalPolicy,
     GateRecord,
@@ -35,14 +36,6 @@ def _version(name: str, version: int) -> str:
     return f"{_model(name)}/versions/{int(version)}"
 
 
-def _paging(limit: int, page_token: str | None, **filters: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": check_page_size(limit)}
-    if page_token is not None:
-        params["page_token"] = page_token
-    params.update({key: value for key, value in filters.items() if value is not None})
-    return params
-
-
 class HttpRegisteredModelRepo:
     def __init__(self, transport: HttpTransport) -> None:
         self._http = transport
@@ -62,7 +55,7 @@ class HttpRegisteredModelRepo:
     def search_models(
         self, *, name_like: str | None = None, limit: int = 100, page_token: str | None = None
     ) -> Page[RegisteredModel]:
-        params = _paging(limit, page_token, name_like=name_like)
+        params = page_params(limit, page_token, name_like=name_like)
         page = ModelPage.model_validate(self._http.json("GET", "/api/v1/models", params=params))
         return Page([body.to_domain() for body in page.models], page.next_page_token)
 
@@ -113,7 +106,7 @@ class HttpModelVersionRepo:
         limit: int = 100,
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
-        params = _paging(limit, page_token, name=name, run_id=run_id)
+        params = page_params(limit, page_token, name=name, run_id=run_id)
         answer = self._http.json("GET", "/api/v1/model-versions", params=params)
         page = VersionPage.model_validate(answer)
         return Page([body.to_domain() for body in page.versions], page.next_page_token)

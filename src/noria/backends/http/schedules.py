@@ -6,11 +6,10 @@ that reached the server from one that did not, and the server's answer decides.
 
 from __future__ import annotations
 
-from typing import Any
-
+from noria.backends.http.paging import page_params
 from noria.backends.http.tracking import segment
 from noria.backends.http.transport import HttpTransport
-from noria.domain.paging import Page, check_page_size
+from noria.domain.paging import Page
 from noria.domain.schedules import Event, Firing, FiringStatus, Occurrence, Schedule, TriggerKind
 from noria.wire.schedules import (
     ClaimRequest,
@@ -32,14 +31,6 @@ EVENTS = "/api/v1/events"
 
 def _path(name: str, *rest: str) -> str:
     return "/".join([SCHEDULES, segment(name), *rest])
-
-
-def _paging(limit: int, page_token: str | None, **filters: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": check_page_size(limit)}
-    params.update({key: value for key, value in filters.items() if value is not None})
-    if page_token is not None:
-        params["page_token"] = page_token
-    return params
 
 
 class HttpScheduleRepo:
@@ -65,7 +56,7 @@ class HttpScheduleRepo:
     ) -> Page[Schedule]:
         shown_kind = None if kind is None else TriggerKind(kind).value
         shown_enabled = None if enabled is None else str(enabled).lower()
-        params = _paging(limit, page_token, kind=shown_kind, enabled=shown_enabled)
+        params = page_params(limit, page_token, kind=shown_kind, enabled=shown_enabled)
         page = SchedulePage.model_validate(self._http.json("GET", SCHEDULES, params=params))
         return Page([body.to_domain() for body in page.schedules], page.next_page_token)
 
@@ -118,7 +109,7 @@ class HttpScheduleRepo:
     def list_firings(
         self, *, schedule: str | None = None, limit: int = 100, page_token: str | None = None
     ) -> Page[Firing]:
-        params = _paging(limit, page_token, schedule=schedule)
+        params = page_params(limit, page_token, schedule=schedule)
         page = FiringPage.model_validate(self._http.json("GET", FIRINGS, params=params))
         return Page([body.to_domain() for body in page.firings], page.next_page_token)
 
@@ -143,6 +134,6 @@ class HttpEventRepo:
         limit: int = 100,
         page_token: str | None = None,
     ) -> Page[Event]:
-        params = _paging(limit, page_token, name=name, unhandled_by=unhandled_by)
+        params = page_params(limit, page_token, name=name, unhandled_by=unhandled_by)
         page = EventPage.model_validate(self._http.json("GET", EVENTS, params=params))
         return Page([body.to_domain() for body in page.events], page.next_page_token)
