@@ -57,6 +57,17 @@ def serve_models(
     no_batching: Annotated[
         bool, typer.Option("--no-batching", help="Predict every request on its own.")
     ] = False,
+    inline_max_ms: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1_000,
+            help=(
+                "Predict a lone request on the event loop (no thread hand-off) while the "
+                "model's lone requests take at most this long; 0: never."
+            ),
+        ),
+    ] = 2.0,
     max_body_mb: Annotated[
         float, typer.Option(min=0.001, help="Largest request body accepted (413 above).")
     ] = 16.0,
@@ -104,7 +115,10 @@ def serve_models(
         )
 
     batching = BatchingConfig(
-        enabled=not no_batching, max_batch_size=max_batch_size, max_wait_ms=max_wait_ms
+        enabled=not no_batching,
+        max_batch_size=max_batch_size,
+        max_wait_ms=max_wait_ms,
+        inline_max_ms=inline_max_ms,
     )
     prediction_log = PredictionLogConfig(
         enabled=not no_prediction_log,
