@@ -5,8 +5,8 @@ are checked and shaped a column at a time, with C-level passes (``map``, ``set``
 ``min``, ``max``) for the common case and the per-point domain rules only for what is
 unusual (NumPy scalars, bools, text). Each key of a batch is one series: one upsert of
 its row in ``metric_series`` (count and latest point, reduced in Python) hands back its
-id and the number its points start at, and its points go to ``metric_points`` with the
-driver's ``executemany`` on SQLite, COPY on PostgreSQL.
+id and the number its points start at, and its points go to ``metric_points`` in
+multi-row INSERTs on SQLite, COPY on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -223,9 +223,7 @@ _UPSERT_SERIES = (
     )
     + " RETURNING id, key, points"
 )
-_INSERT_POINTS = (
-    'INSERT INTO metric_points (series_id, step, "timestamp", seq, value) VALUES (?, ?, ?, ?, ?)'
-)
+_INSERT_POINTS = 'INSERT INTO metric_points (series_id, step, "timestamp", seq, value) VALUES'
 _LAST_SERIES_ID = "SELECT coalesce(max(id), 0) FROM metric_series"
 _COPY_POINTS = 'COPY metric_points (series_id, step, "timestamp", seq, value) FROM STDIN'
 _INSERT_PARAMS = (
@@ -275,7 +273,7 @@ def upsert_tags(driver: Driver, run_id: str, values: Mapping[str, str]) -> None:
 
 def _write_series(driver: Driver, run_id: str, series: Mapping[str, SeriesPoints]) -> None:
     """Upsert each key's series row, which hands back its id and count, then store every
-    point of the batch in one ``executemany`` (or COPY)."""
+    point of the batch in multi-row INSERTs (or one COPY)."""
     points: list[Iterable[PointRow]] = []
     # SQLite numbers new series here (PostgreSQL's identity does it there); this
     # transaction holds SQLite's only write lock, so the numbers cannot collide.
@@ -297,7 +295,7 @@ def _write_series(driver: Driver, run_id: str, series: Mapping[str, SeriesPoints
             points.append(_point_rows(series_id, count, series[key]))
     rows_of_batch = chain.from_iterable(points)
     if not driver.postgres:
-        driver.run_many(_INSERT_POINTS, rows_of_batch)
+        driver.insert_values(_INSERT_POINTS, rows_of_batch, width=5)
         return
     # COPY measured about twice as fast as executemany on PostgreSQL.
     with (

@@ -390,6 +390,21 @@ class RunContract(TrackingBase):
         assert math.isnan(got["z"].value)
         assert got["w"].value == -INF
 
+    def test_special_values_across_the_insert_statements_of_a_batch(
+        self, store: MetadataStore, run: Run
+    ) -> None:
+        # A big batch goes in as several multi-row INSERTs on SQLite: values at and
+        # around the statements' seams come back as they went in.
+        values = [float(i) / 7 for i in range(450)]
+        for at, special in ((0, NAN), (198, INF), (199, -INF), (200, NAN), (397, -0.0)):
+            values[at] = special
+        store.runs.log_batch(
+            run.id, metrics=[Metric("s", v, 10 + i, i) for i, v in enumerate(values)]
+        )
+        history = store.runs.metric_history(run.id, "s")
+        assert history.steps == list(range(450))
+        assert all(same(a, b) for a, b in zip(history.values, values, strict=True))
+
     def test_params_are_immutable(self, store: MetadataStore, run: Run) -> None:
         store.runs.log_batch(run.id, params=[Param("lr", "0.1")])
         store.runs.log_batch(run.id, params=[Param("lr", "0.1")])  # same value: fine
