@@ -20,7 +20,6 @@ Nothing that goes wrong while following stops serving:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from concurrent.futures import Executor
@@ -32,10 +31,11 @@ from noria.errors import NoriaError, NotFound
 from noria.serving.config import ServedModelConfig
 from noria.serving.deployment_check import Versions, check_resolved
 from noria.serving.deployment_view import DeploymentView, EndpointKey, RouteEndpoint
-from noria.serving.endpoints import hide_info, retire, show_info, start_endpoint
+from noria.serving.endpoints import hide_info, show_info, start_endpoint
 from noria.serving.loading import ServedModel, load_served_model, version_source
 from noria.serving.retries import RetryBook
 from noria.serving.state import ModelEndpoint, ServingState, SwapError
+from noria.serving.watching import Watch
 
 logger = logging.getLogger("noria.serving")
 
@@ -71,13 +71,11 @@ class DeploymentWatcher:
         self._state = state
         self._client = client
         self._executors = executors
-        self._interval_s = interval_s
         self._warm_up = warm_up
         self._configs = {served.name: served for served in state.config.deployments}
         self._retries: RetryBook[tuple[str, str]] = RetryBook(interval_s)
         self._watch_errors: dict[str, str] = {}
-        self._retiring: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._watch = Watch(self.check, interval_s, "following the served deployments")
 
     async def open(self) -> None:
         """Load every deployment's routes; any route that cannot be served fails startup."""
@@ -89,31 +87,17 @@ class DeploymentWatcher:
                 self._publish(view, None)
 
     def start(self) -> None:
-        if self._configs and self._interval_s > 0 and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._watch_forever())
+        if self._configs:
+            self._watch.start()
 
     async def aclose(self) -> None:
         """Stop following; versions being retired finish their requests first."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._retiring:
-            await asyncio.gather(*self._retiring)
+        await self._watch.aclose()
 
     async def check(self) -> None:
         """Read every served deployment once, and apply what changed."""
         for name in self._configs:
             await self._refresh(name)
-
-    async def _watch_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                await self.check()
-            except Exception:  # the watch must outlive any one failure; serving goes on
-                logger.exception("following the served deployments failed; trying again")
 
     def _fetch(self, name: str) -> tuple[Deployment, Versions]:
         """The definition and each route's version now (in a worker thread: maybe remote)."""
@@ -245,9 +229,7 @@ class DeploymentWatcher:
 
     def _retire(self, endpoint: ModelEndpoint) -> None:
         hide_info(self._state, endpoint)
-        task = asyncio.get_running_loop().create_task(retire(endpoint))
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._watch.retire(endpoint)
 
     def _retire_unused(
         self, loaded: dict[EndpointKey, ModelEndpoint], previous: DeploymentView | None

@@ -16,7 +16,6 @@ Deployments' routes are followed the same way by :mod:`noria.serving.deployment_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from concurrent.futures import Executor
@@ -25,10 +24,11 @@ from noria.client import Client
 from noria.domain.registry import ModelVersion
 from noria.errors import NoriaError
 from noria.serving.config import ServedModelConfig
-from noria.serving.endpoints import publish, retire, start_endpoint
+from noria.serving.endpoints import publish, start_endpoint
 from noria.serving.loading import ServedModel, load_served_model, version_source
 from noria.serving.retries import RetryBook
 from noria.serving.state import ServingState, SwapError
+from noria.serving.watching import Watch
 
 logger = logging.getLogger("noria.serving")
 
@@ -51,34 +51,26 @@ class AliasWatcher:
         self._state = state
         self._client = client
         self._executor = executor
-        self._interval_s = interval_s
         self._warm_up = warm_up
         self._models = {
             model.served_name: model for model in state.config.models if model.follows_alias
         }
         self._retries: RetryBook[str] = RetryBook(interval_s)
         self._watch_errors: dict[str, str] = {}
-        self._retiring: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._watch = Watch(self.check, interval_s, "watching the served aliases")
 
     @property
     def watched(self) -> frozenset[str]:
         """The served names whose alias is followed (none with a watch interval of 0)."""
-        return frozenset(self._models) if self._interval_s > 0 else frozenset()
+        return frozenset(self._models) if self._watch.interval_s > 0 else frozenset()
 
     def start(self) -> None:
-        if self._models and self._interval_s > 0 and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._watch_forever())
+        if self._models:
+            self._watch.start()
 
     async def aclose(self) -> None:
         """Stop watching; the versions being retired finish their requests first."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._retiring:
-            await asyncio.gather(*self._retiring)
+        await self._watch.aclose()
 
     async def check(self) -> None:
         """Look at every watched alias once, and swap the models whose alias moved."""
@@ -93,14 +85,6 @@ class AliasWatcher:
                 self._state.swap_errors.pop(name, None)
             elif not self._retries.waiting(name, target.version):
                 await self._swap(name, target)
-
-    async def _watch_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                await self.check()
-            except Exception:  # the watch must outlive any one failure; serving goes on
-                logger.exception("watching the served aliases failed; trying again")
 
     def _resolve_all(self) -> dict[str, ModelVersion]:
         """Where each alias points now (in a worker thread: the registry may be remote)."""
@@ -149,9 +133,7 @@ class AliasWatcher:
             time.perf_counter() - started,
         )
         if previous is not None:
-            task = asyncio.get_running_loop().create_task(retire(previous))
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            self._watch.retire(previous)
 
     def _load(self, model: ServedModelConfig, target: ModelVersion) -> ServedModel:
         source = version_source(model, self._client, target)
