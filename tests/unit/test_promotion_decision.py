@@ -119,3 +119,24 @@ def test_scores_and_canary_mixes_are_shown_in_their_units() -> None:
     ]
     figures = canary.figures(policy)
     assert figures == {"rows": 50.0, "paired": 0.0, "disagreement": 0.05, "labelled": 0.0}
+
+
+def test_a_probability_metric_on_labels_only_says_how_to_fix_the_policy() -> None:
+    import pyarrow as pa
+
+    from noria.promotion.evidence import _metric
+
+    labels_only = pa.table({"label": [0, 1, 1, 0], "prediction": [0, 1, 0, 0]})
+    notes: list[str] = []
+    assert _metric(labels_only, "roc_auc", "classification", "challenger", notes) is None
+    assert notes == [
+        "challenger: roc_auc needs class probabilities and the logged answers have none "
+        "(the model answers labels only): choose a metric on labels, e.g. "
+        "`noria deploy policy <deployment> --metric f1`"
+    ]
+    notes.clear()
+    assert _metric(labels_only, "accuracy", "classification", "challenger", notes) == 0.75
+    assert notes == []
+    with_proba = labels_only.append_column("proba", pa.array([0.2, 0.9, 0.6, 0.1]))
+    assert _metric(with_proba, "roc_auc", "classification", "primary", notes) == 1.0
+    assert notes == []

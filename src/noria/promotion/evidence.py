@@ -23,6 +23,7 @@ from noria.deployments.comparison import (
 )
 from noria.domain.deployments import Route, RouteRole
 from noria.domain.monitors import Task
+from noria.evaluation.metrics import PROBABILITY_METRICS
 from noria.monitoring.performance import PREFIX, performance_figures
 from noria.predictions.feedback import read_feedback
 from noria.predictions.join import join_feedback
@@ -173,7 +174,14 @@ def _metric(rows: pa.Table, metric: str, task: Task, side: str, notes: list[str]
     figures, problems = performance_figures(rows, task)
     notes.extend(f"{side}: {problem}" for problem in _unique(problems))
     value = figures.get(PREFIX + metric)
-    if value is None and not problems:
+    if value is None and metric in PROBABILITY_METRICS and "proba" not in rows.column_names:
+        # No number of labels will change this: say so rather than only "waiting".
+        notes.append(
+            f"{side}: {metric} needs class probabilities and the logged answers have none "
+            "(the model answers labels only): choose a metric on labels, e.g. "
+            "`noria deploy policy <deployment> --metric f1`"
+        )
+    elif value is None and not problems:
         notes.append(f"{side}: {metric} is not defined on these rows (e.g. one class only)")
     return value
 
