@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,9 @@ from noria.domain.pipelines import StepReference
 from noria.errors import InvalidArgument, NotFound
 
 _SCRIPT_MODULE = "__noria_main__"
+# Steps of the thread executor load their files at once: one import at a time, so a file
+# runs once and nobody sees its module half-executed. Re-entrant: a file may import another.
+_IMPORT_LOCK = threading.RLock()
 
 
 def _import_failure(module: str, exc: BaseException) -> InvalidArgument:
@@ -36,10 +40,15 @@ def _add_to_path(folder: Path) -> None:
 
 
 def import_file(path: Path, name: str | None = None) -> ModuleType:
-    """Import a ``.py`` file as module ``name`` (its stem), with its folder on ``sys.path``."""
+    """Import a ``.py`` file as module ``name`` (its stem), with its folder on ``sys.path``;
+    safe to call from several threads."""
     if not path.is_file():
         raise NotFound(f"File {path} does not exist.")
-    module_name = name or path.stem
+    with _IMPORT_LOCK:
+        return _import_file(path, name or path.stem)
+
+
+def _import_file(path: Path, module_name: str) -> ModuleType:
     existing = sys.modules.get(module_name)
     if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == (
         path.resolve()
