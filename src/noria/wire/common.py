@@ -44,7 +44,7 @@ class SchemaBody(WireModel):
         return SchemaState(revision=self.revision, head=self.head, status=self.status)
 
 
-class VersionBody(WireModel):
+class ServerVersionBody(WireModel):
     noria_version: str
     api_version: int
     schema_state: SchemaBody

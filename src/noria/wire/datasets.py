@@ -55,7 +55,7 @@ class NewVersionRequest(WireModel):
         return NewDatasetVersion(**_domain_fields(self))
 
 
-class VersionBody(WireModel):
+class DatasetVersionBody(WireModel):
     name: str
     version: int
     uri: str
@@ -75,7 +75,7 @@ class VersionBody(WireModel):
     description: str = ""
 
     @classmethod
-    def from_domain(cls, version: DatasetVersion) -> VersionBody:
+    def from_domain(cls, version: DatasetVersion) -> DatasetVersionBody:
         return cls.model_validate({**asdict(version), "uri": version.uri})
 
     def to_domain(self) -> DatasetVersion:
@@ -85,12 +85,12 @@ class VersionBody(WireModel):
 
 
 class AddVersionResponse(WireModel):
-    version: VersionBody
+    version: DatasetVersionBody
     created: bool
 
 
-class VersionPage(WireModel):
-    versions: list[VersionBody]
+class DatasetVersionPage(WireModel):
+    versions: list[DatasetVersionBody]
     next_page_token: str | None = None
 
 

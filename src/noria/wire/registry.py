@@ -85,7 +85,7 @@ class GateBody(WireModel):
         return GateRecord(**dict(self))
 
 
-class VersionBody(WireModel):
+class ModelVersionBody(WireModel):
     model_config = _FLOAT_STRINGS
 
     name: str
@@ -108,7 +108,7 @@ class VersionBody(WireModel):
     approved_at: int | None = None
 
     @classmethod
-    def from_domain(cls, version: ModelVersion) -> VersionBody:
+    def from_domain(cls, version: ModelVersion) -> ModelVersionBody:
         return cls.model_validate({**asdict(version), "uri": version.uri})
 
     def to_domain(self) -> ModelVersion:
@@ -119,8 +119,8 @@ class VersionBody(WireModel):
         return ModelVersion(**fields)
 
 
-class VersionPage(WireModel):
-    versions: list[VersionBody]
+class ModelVersionPage(WireModel):
+    versions: list[ModelVersionBody]
     next_page_token: str | None = None
 
 

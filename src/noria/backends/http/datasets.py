@@ -12,11 +12,11 @@ from noria.wire.datasets import (
     AddSchemaRevisionRequest,
     AddVersionResponse,
     DatasetPage,
+    DatasetVersionBody,
+    DatasetVersionPage,
     NewVersionRequest,
     SchemaRevisionBody,
     SchemaRevisionList,
-    VersionBody,
-    VersionPage,
 )
 
 DATASETS = "/api/v1/datasets"
@@ -40,14 +40,14 @@ class HttpDatasetRepo:
     def get_version(self, name: str, version: int | None = None) -> DatasetVersion:
         which = "latest" if version is None else str(version)
         answer = self._http.json("GET", f"{_versions_path(name)}/{which}")
-        return VersionBody.model_validate(answer).to_domain()
+        return DatasetVersionBody.model_validate(answer).to_domain()
 
     def find_version(self, name: str, digest: str) -> DatasetVersion | None:
         try:
             answer = self._http.json("GET", f"{_versions_path(name)}/by-digest/{segment(digest)}")
         except NotFound:
             return None
-        return VersionBody.model_validate(answer).to_domain()
+        return DatasetVersionBody.model_validate(answer).to_domain()
 
     def list_datasets(
         self, *, name_like: str | None = None, limit: int = 100, page_token: str | None = None
@@ -62,7 +62,7 @@ class HttpDatasetRepo:
         self, name: str, *, limit: int = 100, page_token: str | None = None
     ) -> Page[DatasetVersion]:
         params = page_params(limit, page_token)
-        page = VersionPage.model_validate(
+        page = DatasetVersionPage.model_validate(
             self._http.json("GET", _versions_path(name), params=params)
         )
         return Page([body.to_domain() for body in page.versions], page.next_page_token)

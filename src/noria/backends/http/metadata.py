@@ -24,7 +24,7 @@ from noria.domain.paging import Page, check_page_size
 from noria.domain.schema import SchemaState, SchemaStatus
 from noria.errors import SchemaOutdated, SchemaTooNew, StoreNotInitialized, Unsupported
 from noria.wire.audit import AuditEventBody, AuditPage
-from noria.wire.common import StoreCounts, VersionBody
+from noria.wire.common import ServerVersionBody, StoreCounts
 from noria.wire.lineage import AddEdgesRequest, AddEdgesResponse, EdgeBody, WalkResponse
 
 
@@ -175,7 +175,7 @@ class HttpMetadataStore:
         return self._events
 
     def schema_state(self) -> SchemaState:
-        version = VersionBody.model_validate(self._http.json("GET", "/api/v1/version"))
+        version = ServerVersionBody.model_validate(self._http.json("GET", "/api/v1/version"))
         return version.schema_state.to_domain()
 
     def initialize(self) -> SchemaState:

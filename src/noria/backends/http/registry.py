@@ -22,9 +22,9 @@ from noria.wire.registry import (
     GateBody,
     ModelBody,
     ModelPage,
+    ModelVersionBody,
+    ModelVersionPage,
     PolicyBody,
-    VersionBody,
-    VersionPage,
 )
 
 
@@ -83,7 +83,7 @@ class HttpModelVersionRepo:
         self._http = transport
 
     def _body(self, answer: Any) -> ModelVersion:
-        return VersionBody.model_validate(answer).to_domain()
+        return ModelVersionBody.model_validate(answer).to_domain()
 
     def create_version(self, new: NewModelVersion) -> ModelVersion:
         body = CreateVersionRequest.from_domain(new).model_dump_json()  # NaN/inf as strings
@@ -108,7 +108,7 @@ class HttpModelVersionRepo:
     ) -> Page[ModelVersion]:
         params = page_params(limit, page_token, name=name, run_id=run_id)
         answer = self._http.json("GET", "/api/v1/model-versions", params=params)
-        page = VersionPage.model_validate(answer)
+        page = ModelVersionPage.model_validate(answer)
         return Page([body.to_domain() for body in page.versions], page.next_page_token)
 
     def update_version(self, name: str, version: int, *, description: str) -> ModelVersion:
@@ -140,7 +140,7 @@ class HttpPromotionRepo:
         answer = self._http.json(
             "POST", f"{_version(name, version)}/approve", json={"approver": approver}
         )
-        return VersionBody.model_validate(answer).to_domain()
+        return ModelVersionBody.model_validate(answer).to_domain()
 
     def set_alias(self, name: str, alias: str, version: int) -> int | None:
         path = f"{_model(name)}/aliases/{segment(alias)}"
@@ -154,4 +154,4 @@ class HttpPromotionRepo:
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
         answer = self._http.json("GET", f"{_model(name)}/aliases/{segment(alias)}")
-        return VersionBody.model_validate(answer).to_domain()
+        return ModelVersionBody.model_validate(answer).to_domain()

@@ -18,11 +18,11 @@ from noria.wire.datasets import (
     AddVersionResponse,
     DatasetBody,
     DatasetPage,
+    DatasetVersionBody,
+    DatasetVersionPage,
     NewVersionRequest,
     SchemaRevisionBody,
     SchemaRevisionList,
-    VersionBody,
-    VersionPage,
 )
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])
@@ -38,7 +38,7 @@ def add_version(
     version, created = client.metadata.datasets.add_version(body.to_domain())
     if not created:
         response.status_code = status.HTTP_200_OK
-    return AddVersionResponse(version=VersionBody.from_domain(version), created=created)
+    return AddVersionResponse(version=DatasetVersionBody.from_domain(version), created=created)
 
 
 @router.get("")
@@ -62,34 +62,34 @@ def list_datasets(
 @router.get("/{name}/versions")
 def list_versions(
     name: NameParam, client: ClientDep, limit: Limit = 100, page_token: str | None = None
-) -> VersionPage:
+) -> DatasetVersionPage:
     """Newest first."""
     page = client.metadata.datasets.list_versions(name, limit=limit, page_token=page_token)
-    return VersionPage(
-        versions=[VersionBody.from_domain(version) for version in page.items],
+    return DatasetVersionPage(
+        versions=[DatasetVersionBody.from_domain(version) for version in page.items],
         next_page_token=page.next_page_token,
     )
 
 
 @router.get("/{name}/versions/latest")
-def get_latest_version(name: NameParam, client: ClientDep) -> VersionBody:
-    return VersionBody.from_domain(client.metadata.datasets.get_version(name))
+def get_latest_version(name: NameParam, client: ClientDep) -> DatasetVersionBody:
+    return DatasetVersionBody.from_domain(client.metadata.datasets.get_version(name))
 
 
 @router.get("/{name}/versions/by-digest/{digest}")
-def find_version(name: NameParam, digest: str, client: ClientDep) -> VersionBody:
+def find_version(name: NameParam, digest: str, client: ClientDep) -> DatasetVersionBody:
     """The version holding exactly this content, or 404."""
     version = client.metadata.datasets.find_version(name, digest)
     if version is None:
         raise NotFound(f"Dataset {name!r} has no version with content digest {digest!r}.")
-    return VersionBody.from_domain(version)
+    return DatasetVersionBody.from_domain(version)
 
 
 @router.get("/{name}/versions/{version}")
 def get_version(
     name: NameParam, version: Annotated[int, Path(ge=1)], client: ClientDep
-) -> VersionBody:
-    return VersionBody.from_domain(client.metadata.datasets.get_version(name, version))
+) -> DatasetVersionBody:
+    return DatasetVersionBody.from_domain(client.metadata.datasets.get_version(name, version))
 
 
 @router.post("/{name}/versions/{version}/schemas", status_code=status.HTTP_201_CREATED)

@@ -21,13 +21,13 @@ from noria.wire.registry import (
     GateBody,
     ModelBody,
     ModelPage,
+    ModelVersionBody,
+    ModelVersionPage,
     PolicyBody,
     SetAliasRequest,
     TagRequest,
     UpdateModelRequest,
     UpdateVersionRequest,
-    VersionBody,
-    VersionPage,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
@@ -40,13 +40,13 @@ NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 def _version(version: ModelVersion, status_code: int = status.HTTP_200_OK) -> Response:
     """Written by pydantic itself, so NaN and ±inf metrics become strings, not errors."""
-    body = VersionBody.from_domain(version).model_dump_json()
+    body = ModelVersionBody.from_domain(version).model_dump_json()
     return Response(body, status_code=status_code, media_type="application/json")
 
 
 def _versions(page: Page[ModelVersion]) -> Response:
-    versions = [VersionBody.from_domain(v) for v in page.items]
-    body = VersionPage(versions=versions, next_page_token=page.next_page_token)
+    versions = [ModelVersionBody.from_domain(v) for v in page.items]
+    body = ModelVersionPage(versions=versions, next_page_token=page.next_page_token)
     return Response(body.model_dump_json(), media_type="application/json")
 
 
@@ -111,14 +111,14 @@ def set_policy(name: Name, body: PolicyBody, client: ClientDep) -> ModelBody:
 
 
 @router.post(
-    "/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionBody
+    "/models/{name}/versions", status_code=status.HTTP_201_CREATED, response_model=ModelVersionBody
 )
 def create_version(name: Name, body: CreateVersionRequest, client: ClientDep) -> Response:
     created = client.metadata.model_versions.create_version(body.to_domain(name))
     return _version(created, status.HTTP_201_CREATED)
 
 
-@router.get("/model-versions", response_model=VersionPage)
+@router.get("/model-versions", response_model=ModelVersionPage)
 def search_versions(
     client: ClientDep,
     name: str | None = None,
@@ -132,12 +132,12 @@ def search_versions(
     return _versions(page)
 
 
-@router.get("/models/{name}/versions/{version}", response_model=VersionBody)
+@router.get("/models/{name}/versions/{version}", response_model=ModelVersionBody)
 def get_version(name: Name, version: Version, client: ClientDep) -> Response:
     return _version(client.metadata.model_versions.get_version(name, version))
 
 
-@router.patch("/models/{name}/versions/{version}", response_model=VersionBody)
+@router.patch("/models/{name}/versions/{version}", response_model=ModelVersionBody)
 def update_version(
     name: Name, version: Version, body: UpdateVersionRequest, client: ClientDep
 ) -> Response:
@@ -147,7 +147,7 @@ def update_version(
     return _version(updated)
 
 
-@router.delete("/models/{name}/versions/{version}", response_model=VersionBody)
+@router.delete("/models/{name}/versions/{version}", response_model=ModelVersionBody)
 def delete_version(
     name: Name, version: Version, client: ClientDep, force: Force = False
 ) -> Response:
@@ -170,13 +170,13 @@ def delete_version_tag(name: Name, version: Version, key: str, client: ClientDep
     return Response(status_code=NO_CONTENT)
 
 
-@router.put("/models/{name}/versions/{version}/gate", response_model=VersionBody)
+@router.put("/models/{name}/versions/{version}/gate", response_model=ModelVersionBody)
 def record_gate(name: Name, version: Version, body: GateBody, client: ClientDep) -> Response:
     recorded = client.metadata.model_versions.record_gate(name, version, body.to_domain())
     return _version(recorded)
 
 
-@router.post("/models/{name}/versions/{version}/approve", response_model=VersionBody)
+@router.post("/models/{name}/versions/{version}/approve", response_model=ModelVersionBody)
 def approve(name: Name, version: Version, body: ApproveRequest, client: ClientDep) -> Response:
     """409 POLICY_VIOLATION when the approver registered the version."""
     approved = client.metadata.promotion.approve(name, version, approver=body.approver)
@@ -196,7 +196,7 @@ def delete_alias(name: Name, alias: str, client: ClientDep) -> AliasMoved:
     return AliasMoved(previous_version=client.metadata.promotion.delete_alias(name, alias))
 
 
-@router.get("/models/{name}/aliases/{alias}", response_model=VersionBody)
+@router.get("/models/{name}/aliases/{alias}", response_model=ModelVersionBody)
 def version_by_alias(name: Name, alias: str, client: ClientDep) -> Response:
     """``latest`` is the newest version."""
     return _version(client.metadata.promotion.version_by_alias(name, alias))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from noria import __version__
 from noria.server.deps import ClientDep
-from noria.wire.common import API_VERSION, SchemaBody, StoreCounts, VersionBody
+from noria.wire.common import API_VERSION, SchemaBody, ServerVersionBody, StoreCounts
 
 router = APIRouter(tags=["system"])
 
@@ -18,9 +18,9 @@ def health() -> dict[str, str]:
 
 
 @router.get("/api/v1/version")
-def version(client: ClientDep) -> VersionBody:
+def version(client: ClientDep) -> ServerVersionBody:
     state = client.metadata.schema_state()
-    return VersionBody(
+    return ServerVersionBody(
         noria_version=__version__,
         api_version=API_VERSION,
         schema_state=SchemaBody.from_domain(state),
