@@ -91,7 +91,9 @@ FLOW = """
         report(flaky(frame, folder))
         report(broken(frame))
 
-    @noria.step(timeout=2, cache=False)
+    # The timeout counts from submission: 8 s leaves a loaded machine time to start a Ray
+    # worker (pandas, Noria) and write the pid before the step is cancelled.
+    @noria.step(timeout=8, cache=False)
     def stuck(frame: pd.DataFrame, folder: str) -> int:
         Path(folder, "stuck.pid").write_text(str(os.getpid()))
         time.sleep(120)
@@ -232,7 +234,7 @@ def test_a_step_past_its_timeout_is_cancelled_and_its_worker_killed(
     )
     assert time.monotonic() - started < 60  # the 120 s sleep was not waited for
     assert statuses(result) == {"source": "succeeded", "stuck": "failed", "count": "succeeded"}
-    assert result.step("stuck").error == "TimeoutError: timed out after 2 s"
+    assert result.step("stuck").error == "TimeoutError: timed out after 8 s"
     worker = int((tmp_path / "stuck.pid").read_text())
     assert worker != os.getpid()
     deadline = time.monotonic() + 30
