@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from noria.client import Client
 from noria.domain.tracking import MetricBatch
 from noria.errors import InvalidArgument, NotFound
+from noria.server.deps import ClientDep
 from noria.wire.metrics import LogBatchRequest, MetricColumns, MetricHistoryBody
 from noria.wire.packed_metrics import PACKED_METRICS, unpack
 from noria.wire.run_json import run_body_json, run_page_json
@@ -30,17 +30,6 @@ from noria.wire.tracking import (
 )
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
-
-
-async def _client(request: Request) -> Client:
-    """The app's client. Async, unlike ``noria.server.deps.ClientDep``: FastAPI runs a
-    sync dependency in the thread pool, one more thread hop (and GIL hand-off) on
-    every request of the logging hot path."""
-    client: Client = request.app.state.client
-    return client
-
-
-ClientDep = Annotated[Client, Depends(_client)]
 
 
 def _json(content: bytes, status_code: int = status.HTTP_200_OK) -> Response:
