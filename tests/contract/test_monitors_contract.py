@@ -34,3 +34,18 @@ class TestRemoteMonitors(MonitorRepoContract):
     def store(self, noria_server: RunningServer) -> Iterator[MetadataStore]:
         with connect(Settings(store_uri=noria_server.url, user="remote-tester")) as client:
             yield client.metadata
+
+
+@pytest.mark.slow
+def test_a_replace_naming_another_monitor_than_its_path_is_refused(
+    noria_server: RunningServer,
+) -> None:
+    import httpx
+
+    from noria.wire.monitors import MonitorBody
+
+    monitor = MonitorRepoContract.monitor("ns", "other")
+    body = MonitorBody.from_domain(monitor).model_dump(mode="json")
+    answer = httpx.put(f"{noria_server.url}/api/v1/monitors/watch", json=body, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert "names monitor 'ns-other' but the path names 'watch'" in answer.json()["message"]

@@ -63,6 +63,26 @@ def test_create_run_show_list_and_delete(home: Path) -> None:
     assert detail["results"][0]["figures"]["feature.income.drifted"] == 1.0
     assert [a["status"] for a in detail["alerts"]] == ["firing"]
 
+    # A new definition keeps the windows and the alert; the window may not change.
+    redefine = ("monitor", "create", "credit-api", "--reference", "datasets:/credit/1")
+    replaced = noria(
+        home, *redefine, "--label-column", "default", "--rule", "drift.share_drifted > 0.5",
+        "--description", "calmer", "--replace", **ANA,
+    )  # fmt: skip
+    assert replaced.code == 0, replaced.err
+    assert "Replaced the definition of monitor 'credit-api'." in replaced.out
+    kept = noria(home, "monitor", "show", "credit-api", "--json").json()
+    assert kept["rules"][0]["text"].startswith("drift.share_drifted > 0.5")
+    assert kept["start"] == detail["start"] == START  # windows go on
+    assert len(kept["results"]) == 2
+    assert [a["status"] for a in kept["alerts"]] == ["resolved"]  # its rule is gone
+    with connect(Settings(home=home)) as client:
+        updates = [e for e in client.audit.events().items if e.action == "monitor.updated"]
+    assert [e.actor for e in updates] == ["ana"]
+    assert updates[0].after is not None and updates[0].after["rules"][0]["threshold"] == 0.5
+    assert_one_line_error(noria(home, *redefine, "--window", "2h", "--replace"), "must keep both")
+    assert_one_line_error(noria(home, *redefine, "--window", "1h"), "already exists")
+
     listed = noria(home, "monitor", "list", "--json").json()["monitors"]
     assert [m["name"] for m in listed] == ["credit-api"]
     assert noria(home, "monitor", "delete", "credit-api").code == 0

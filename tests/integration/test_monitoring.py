@@ -15,7 +15,7 @@ from noria.domain.alerts import AlertStatus, OutcomeStatus
 from noria.domain.audit import AuditQuery
 from noria.domain.entities import EntityKind, EntityRef
 from noria.domain.monitors import result_entity
-from noria.errors import InvalidArgument, NotFound
+from noria.errors import Conflict, InvalidArgument, NotFound
 from noria.monitoring.actions import WebhookPolicy
 from noria.monitoring.service import MonitorService
 from noria.settings import Settings
@@ -186,6 +186,41 @@ def test_alerts_are_deduplicated_and_cooled_down(client: Client, reference: str)
     # Window 4 drifted again 3 h after the first alert: within the 4 h cooldown, no alert.
     shift = client.monitors.series(name, "drift.share_drifted")
     assert [value > 0.3 for _, value in shift] == [h in drifting for h in range(9)]
+
+
+def test_a_new_definition_keeps_history_and_resolves_alerts_of_removed_rules(
+    client: Client, reference: str
+) -> None:
+    traffic = Traffic(client)
+    for hour in range(2):
+        traffic.window(hour, rows=200, income_shift=DRIFT)
+    name = monitor(
+        client, reference, "drift.share_drifted > 0.3", "rows > 10 name=busy severity=info"
+    )
+    client.monitors.run(name, now=at(2.1))
+    firing = {a.rule: a for a in client.monitors.alerts(name, status=AlertStatus.FIRING).items}
+    assert set(firing) == {"drift.share_drifted > 0.3", "busy"}
+    # A new threshold is a new rule (its default name holds the threshold); "busy" stays.
+    client.monitors.create(
+        "credit-api", reference=reference, window="1h", label_column="default",
+        rules=["drift.share_drifted > 0.2", "rows > 10 name=busy severity=info"], replace=True,
+    )  # fmt: skip
+    kept = client.monitors.get(name)
+    assert kept.start_ms == at(0)  # no start given: the windows go on
+    assert [rule.name for rule in kept.rules] == ["drift.share_drifted > 0.2", "busy"]
+    assert sorted(figures(client, name)) == [0, 1]
+    after = {a.rule: a.status for a in client.monitors.alerts(name).items}
+    assert after == {"drift.share_drifted > 0.3": AlertStatus.RESOLVED, "busy": AlertStatus.FIRING}
+    actions = [e.action for e in client.audit.events(AuditQuery(entity=kept.entity())).items]
+    assert "monitor.updated" in actions
+    # The next windows are judged by the new rules: busy extends, the drift rule fires anew.
+    traffic.window(2, rows=200, income_shift=DRIFT)
+    run = client.monitors.run(name, now=at(3.1))
+    assert [alert.rule for alert in run.fired] == ["drift.share_drifted > 0.2"]
+    with pytest.raises(Conflict, match="must keep both"):
+        client.monitors.create(
+            "credit-api", reference=reference, window="2h", label_column="default", replace=True
+        )
 
 
 def test_webhook_delivery_retries_and_a_refusing_url_never_stops_the_run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,7 +21,10 @@ from noria.cli.monitor_render import (
 )
 from noria.cli.render import JsonFlag, console, print_json
 from noria.domain.monitors import Task
-from noria.errors import InvalidArgument
+from noria.errors import InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    from noria.client import Client
 
 app = typer.Typer(
     help="Monitors: drift, data quality, latency and performance of a deployment, and alerts.",
@@ -84,16 +87,32 @@ def create(
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="A monitor YAML instead of options.")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help=(
+                "Give a monitor of that name this definition, keeping its results and alerts "
+                "(same deployment and window); create it if there is none."
+            ),
+        ),
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
-    """Create a monitor from options (DEPLOYMENT --reference …) or from --file monitor.yaml."""
+    """Create a monitor from options (DEPLOYMENT --reference …) or from --file monitor.yaml;
+    --replace redefines an existing one."""
+    existed = False
     with open_client(ctx) as client:
+        if replace:
+            existed = _exists(client, name or deployment, file)
         if file is not None:
             if deployment or reference or features or label_column or task or rule or name:
                 raise InvalidArgument(
                     "Give either --file or DEPLOYMENT with --reference …, not both."
                 )
-            created = client.monitors.create_from_yaml(_read(file), source=str(file))
+            created = client.monitors.create_from_yaml(
+                _read(file), source=str(file), replace=replace
+            )
         else:
             if deployment is None or reference is None:
                 raise InvalidArgument(
@@ -104,13 +123,30 @@ def create(
                 deployment, reference=reference, window=window, name=name,
                 features=_features(features), label_column=label_column, task=_task(task),
                 rules=rule or [], delay=delay, label_horizon=label_horizon, start=start,
-                description=description,
+                description=description, replace=replace,
             )  # fmt: skip
     if json:
         print_json(monitor_dict(created))
         return
-    console().print(f"Created monitor {created.name!r}.", markup=False)
+    done = "Replaced the definition of" if existed else "Created"
+    console().print(f"{done} monitor {created.name!r}.", markup=False)
     print_monitor(created)
+
+
+def _exists(client: Client, name: str | None, file: Path | None) -> bool:
+    """Whether the monitor a create names is there already (for the message only)."""
+    if file is not None:
+        from noria.monitoring.spec_yaml import parse_monitor
+
+        spec = parse_monitor(_read(file), source=str(file))
+        name = spec.name or spec.deployment
+    if name is None:
+        return False
+    try:
+        client.monitors.get(name)
+    except NotFound:
+        return False
+    return True
 
 
 @app.command("list")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -21,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 from noria.artifacts import ArtifactStore
 from noria.audit import AuditLog
 from noria.domain.alerts import Alert, AlertRule, AlertStatus
+from noria.domain.entities import EntityRef
 from noria.domain.lineage import LineageEdge, Relation
 from noria.domain.monitor_rules import parse_rule
 from noria.domain.monitors import Monitor, MonitorResult, Task, format_duration, parse_duration
 from noria.domain.paging import Page
-from noria.errors import Conflict, NoriaError
+from noria.errors import Conflict, NoriaError, NotFound
 from noria.lineage import LineageService
 from noria.monitoring.actions import ActionRunner, RaiseEvent, WebhookPolicy
 from noria.monitoring.alerts import AlertEvaluator
@@ -115,11 +117,14 @@ class MonitorService:
         label_horizon: str | int = "7d",
         start: TimeLike | None = None,
         description: str = "",
+        replace: bool = False,
     ) -> Monitor:
         """Watch ``deployment`` per ``window`` against ``reference`` (``datasets:/name/3``).
 
         ``rules`` are one-line rules (``"drift.share_drifted > 0.3 for 2"``) or AlertRules;
-        ``start`` is the first window (default: the current one).
+        ``start`` is the first window (default: the current one). With ``replace``, a
+        monitor of that name gets this definition instead, keeping its results and alerts
+        (see :meth:`create_monitor`).
         """
         spec = MonitorSpec(
             deployment=deployment,
@@ -135,14 +140,21 @@ class MonitorService:
             start=start,
             description=description,
         )
-        return self.create_monitor(spec)
+        return self.create_monitor(spec, replace=replace)
 
-    def create_from_yaml(self, text: str, *, source: str = "monitor.yaml") -> Monitor:
+    def create_from_yaml(
+        self, text: str, *, source: str = "monitor.yaml", replace: bool = False
+    ) -> Monitor:
         """A monitor from YAML (see :mod:`noria.monitoring.spec_yaml`)."""
-        return self.create_monitor(parse_monitor(text, source=source))
+        return self.create_monitor(parse_monitor(text, source=source), replace=replace)
 
-    def create_monitor(self, spec: MonitorSpec) -> Monitor:
-        """Check ``spec`` against the deployment, its prediction log and the reference; store."""
+    def create_monitor(self, spec: MonitorSpec, *, replace: bool = False) -> Monitor:
+        """Check ``spec`` against the deployment, its prediction log and the reference; store.
+
+        With ``replace``, a monitor of the same name (created if there is none) gets the new
+        definition: its results and alerts stay, its deployment and window may not change
+        (``Conflict``), and without ``start`` its windows go on from where they were."""
+        existing = self._existing(spec) if replace else None
         deployment = self._deployments.get(spec.deployment)
         served = self._deployments.resolve(deployment)
         logged = DeploymentLog(self._artifacts, deployment, served).check_logged()
@@ -158,9 +170,12 @@ class MonitorService:
             else self._registry.get_version(deployment.primary.model_name, primary),
         )
         start = time_ms(spec.start, what="start")
-        first = _now_ms() if start is None else start
         window_ms = parse_duration(spec.window, what="window")
-        monitor = resolve(spec, grounds, start_ms=align(first, window_ms), user=self._user)
+        if start is None:
+            start = existing.start_ms if existing is not None else _now_ms()
+        monitor = resolve(spec, grounds, start_ms=align(start, window_ms), user=self._user)
+        if existing is not None:
+            return self._replace(existing, monitor, version.entity())
         created = self._repo.create(monitor)
         self._audit.record("monitor.created", created.entity(), after=_state(created))
         self._lineage.record_many(
@@ -170,6 +185,42 @@ class MonitorService:
             ]
         )
         return created
+
+    def _existing(self, spec: MonitorSpec) -> Monitor | None:
+        with suppress(NotFound):
+            return self._repo.get(spec.name or spec.deployment)
+        return None
+
+    def _replace(self, existing: Monitor, monitor: Monitor, reference: EntityRef) -> Monitor:
+        replaced = self._repo.replace(monitor)
+        self._audit.record(
+            "monitor.updated", replaced.entity(), before=_state(existing), after=_state(replaced)
+        )
+        self._lineage.record_many([LineageEdge(reference, Relation.CONSUMED, replaced.entity())])
+        self._resolve_orphans(replaced)
+        return replaced
+
+    def _resolve_orphans(self, monitor: Monitor) -> None:
+        """Resolve the firing alerts of rules the monitor no longer has: no window would
+        ever judge them again (a rule's default name holds its threshold)."""
+        kept = {rule.name for rule in monitor.rules}
+        firing = self._alerts.list_alerts(
+            monitor=monitor.name, status=AlertStatus.FIRING, limit=_LIST_PAGE
+        )
+        for alert in firing.items:
+            if alert.rule in kept:
+                continue
+            resolved = self._alerts.update(
+                dataclasses.replace(
+                    alert, status=AlertStatus.RESOLVED, resolved_window_end=alert.last_window_end
+                )
+            )
+            self._audit.record(
+                "alert.resolved",
+                resolved.entity(),
+                before={"status": "firing"},
+                after={"status": "resolved", "reason": "its rule was removed from the monitor"},
+            )
 
     def get(self, name: str) -> Monitor:
         return self._repo.get(name)

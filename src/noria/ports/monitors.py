@@ -26,6 +26,13 @@ class MonitorRepo(Protocol):
         """By name; with ``deployment``, only the monitors watching it."""
         ...
 
+    def replace(self, monitor: Monitor) -> Monitor:
+        """Store a new definition for the monitor named ``monitor.name``, keeping its
+        creation, lease, results and alerts; returns what is stored. ``NotFound`` names the
+        monitor; ``Conflict`` when the deployment or window differ (results are per window
+        of one deployment's traffic)."""
+        ...
+
     def delete(self, name: str) -> Monitor:
         """Remove the monitor with its results and alerts; returns what was stored."""
         ...

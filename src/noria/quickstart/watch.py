@@ -135,8 +135,10 @@ def monitor(session: Session) -> None:
     client, found = session.client, session.earlier
     params = {"trials": session.sizes.retrain_trials, "seed": session.options.seed}
     schedule_done = earlier.restart_schedule(client, found.schedule, params)
-    # An earlier run's monitor is made again so that its windows start at this run's
-    # traffic (monitors have no update; its alert stays in the audit log and lineage).
+    # An earlier run's monitor is made again, not given a new definition (create with
+    # replace=True): its drift alert would still be firing, so this run's drift would only
+    # extend it, without firing the retraining trigger again. Its alert stays in the audit
+    # log and the lineage.
     if found.monitor is not None:
         client.monitors.delete(DEPLOYMENT)
     client.monitors.create(

@@ -52,6 +52,11 @@ class HttpMonitorRepo:
         page = MonitorPage.model_validate(self._http.json("GET", MONITORS, params=params))
         return Page([body.to_domain() for body in page.monitors], page.next_page_token)
 
+    def replace(self, monitor: Monitor) -> Monitor:
+        body = MonitorBody.from_domain(monitor).model_dump(mode="json")
+        answer = self._http.json("PUT", _path(monitor.name), json=body)
+        return MonitorBody.model_validate(answer).to_domain()
+
     def delete(self, name: str) -> Monitor:
         return MonitorBody.model_validate(self._http.json("DELETE", _path(name))).to_domain()
 

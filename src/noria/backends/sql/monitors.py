@@ -15,9 +15,9 @@ from noria.backends.sql.experiments import decode_offset, encode_offset
 from noria.backends.sql.monitor_tables import alerts, monitor_figures, monitor_results, monitors
 from noria.backends.sql.tables import now_ms
 from noria.domain.alerts import AlertRule
-from noria.domain.monitors import Monitor, MonitorResult, ResultMark
+from noria.domain.monitors import Monitor, MonitorResult, ResultMark, format_duration
 from noria.domain.paging import Page, check_page_size
-from noria.errors import AlreadyExists, NotFound
+from noria.errors import AlreadyExists, Conflict, NotFound
 
 _m = monitors.c
 _r = monitor_results.c
@@ -55,6 +55,21 @@ def _monitor(row: Row[Any]) -> Monitor:
         created_by=row.created_by,
         created_at=row.created_at,
     )
+
+
+def _definition(monitor: Monitor) -> dict[str, Any]:
+    """The columns a new definition may change (not the name, deployment or window)."""
+    return {
+        "reference": monitor.reference,
+        "start_ms": monitor.start_ms,
+        "delay_ms": monitor.delay_ms,
+        "label_horizon_ms": monitor.label_horizon_ms,
+        "label_column": monitor.label_column,
+        "task": monitor.task,
+        "features": json.dumps(list(monitor.features)),
+        "rules": json.dumps([rule.to_dict() for rule in monitor.rules]),
+        "description": monitor.description,
+    }
 
 
 def _window_range(query: Select[Any], start_ms: int | None, end_ms: int | None) -> Select[Any]:
@@ -108,18 +123,10 @@ class SqlMonitorRepo:
                     insert(monitors).values(
                         name=monitor.name,
                         deployment=monitor.deployment,
-                        reference=monitor.reference,
                         window_ms=monitor.window_ms,
-                        start_ms=monitor.start_ms,
-                        delay_ms=monitor.delay_ms,
-                        label_horizon_ms=monitor.label_horizon_ms,
-                        label_column=monitor.label_column,
-                        task=monitor.task,
-                        features=json.dumps(list(monitor.features)),
-                        rules=json.dumps([rule.to_dict() for rule in monitor.rules]),
-                        description=monitor.description,
                         created_by=monitor.created_by,
                         created_at=now_ms(),
+                        **_definition(monitor),
                     )
                 )
             except IntegrityError as exc:  # a concurrent writer took the name meanwhile
@@ -127,6 +134,27 @@ class SqlMonitorRepo:
             return _monitor(
                 connection.execute(select(monitors).where(_m.name == monitor.name)).one()
             )
+
+        return self._db.write(write)
+
+    def replace(self, monitor: Monitor) -> Monitor:
+        self._db.ensure_ready()
+
+        def write(connection: Connection) -> Monitor:
+            row = connection.execute(select(monitors).where(_m.name == monitor.name)).first()
+            if row is None:
+                raise monitor_not_found(monitor.name)
+            if (row.deployment, row.window_ms) != (monitor.deployment, monitor.window_ms):
+                raise Conflict(
+                    f"Monitor {monitor.name!r} watches {row.deployment!r} per "
+                    f"{format_duration(row.window_ms)} window; a new definition must keep both "
+                    f"(got {monitor.deployment!r}, {format_duration(monitor.window_ms)}): its "
+                    "results are per window. Create a monitor of another name instead."
+                )
+            connection.execute(
+                update(monitors).where(_m.id == row.id).values(**_definition(monitor))
+            )
+            return _monitor(connection.execute(select(monitors).where(_m.id == row.id)).one())
 
         return self._db.write(write)
 

@@ -65,6 +65,17 @@ def get_monitor(name: Name, client: ClientDep) -> MonitorBody:
     return MonitorBody.from_domain(client.metadata.monitors.get(name))
 
 
+@router.put("/monitors/{name}")
+def replace_monitor(name: Name, body: MonitorBody, client: ClientDep) -> MonitorBody:
+    """A new definition, keeping the monitor's results and alerts: 404 when there is no
+    such monitor, 409 CONFLICT when the deployment or window differ."""
+    if body.name != name:
+        raise InvalidArgument(
+            f"The body names monitor {body.name!r} but the path names {name!r}: send both the same."
+        )
+    return MonitorBody.from_domain(client.metadata.monitors.replace(body.to_domain()))
+
+
 @router.delete("/monitors/{name}")
 def delete_monitor(name: Name, client: ClientDep) -> MonitorBody:
     """Removes its results and alerts too; returns what was stored."""

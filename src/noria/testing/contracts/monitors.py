@@ -15,7 +15,7 @@ from noria.domain.alerts import ActionOutcome, Alert, AlertStatus, Operator, Out
 from noria.domain.ids import new_id
 from noria.domain.monitor_rules import parse_rule
 from noria.domain.monitors import Monitor, MonitorResult
-from noria.errors import AlreadyExists, InvalidArgument, NotFound
+from noria.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from noria.ports.metadata import MetadataStore
 
 HOUR = 3_600_000
@@ -112,6 +112,43 @@ class MonitorRepoContract:
             store.monitors.delete(wanted.name)
         with pytest.raises(InvalidArgument, match="page token"):
             store.monitors.list_monitors(page_token="not-a-token")
+
+    def test_a_new_definition_keeps_results_alerts_and_lease(
+        self, store: MetadataStore, ns: str
+    ) -> None:
+        created = store.monitors.create(self.monitor(ns))
+        name = created.name
+        store.monitors.save_result(self.result(name, 0, **{"drift.x": 0.5}))
+        alert = store.alerts.add(self.alert(name, 0))
+        assert store.monitors.claim(name, owner="a", now_ms=T0, lease_ms=HOUR)
+        wanted = replace(
+            created,
+            reference="datasets:/credit/4",
+            features=("age",),
+            start_ms=T0 + 5 * HOUR,
+            label_column=None,
+            task="regression",
+            rules=(parse_rule("errors.rate > 0.1"),),
+            delay_ms=0,
+            label_horizon_ms=HOUR,
+            description="after the rules changed",
+            created_by="someone else",  # not part of a definition: kept
+        )
+        replaced = store.monitors.replace(wanted)
+        assert replaced == replace(wanted, created_by="ana", created_at=created.created_at)
+        assert store.monitors.get(name) == replaced
+        assert [r.window_start for r in store.monitors.list_results(name).items] == [T0]
+        assert [a.id for a in store.alerts.list_alerts(monitor=name).items] == [alert.id]
+        assert not store.monitors.claim(name, owner="b", now_ms=T0 + 1, lease_ms=HOUR)
+        for changed in (
+            replace(wanted, deployment=f"{ns}-other"),
+            replace(wanted, window_ms=60_000),
+        ):
+            with pytest.raises(Conflict, match="must keep both"):
+                store.monitors.replace(changed)
+        assert store.monitors.get(name) == replaced
+        with pytest.raises(NotFound, match=f"Monitor '{ns}-missing' not found"):
+            store.monitors.replace(self.monitor(ns, "missing"))
 
     def test_one_owner_at_a_time_holds_a_monitor_lease(self, store: MetadataStore, ns: str) -> None:
         name = store.monitors.create(self.monitor(ns)).name
