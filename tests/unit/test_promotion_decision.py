@@ -130,9 +130,9 @@ def test_a_probability_metric_on_labels_only_says_how_to_fix_the_policy() -> Non
     notes: list[str] = []
     assert _metric(labels_only, "roc_auc", "classification", "challenger", notes) is None
     assert notes == [
-        "challenger: roc_auc needs class probabilities and the logged answers have none "
-        "(the model answers labels only): choose a metric on labels, e.g. "
-        "`noria deploy policy <deployment> --metric f1`"
+        "challenger: roc_auc needs class probabilities and the logged answers have none: "
+        "serve the deployment with `noria serve --proba`, or choose a metric on labels, "
+        "e.g. `noria deploy policy <deployment> --metric f1`"
     ]
     notes.clear()
     assert _metric(labels_only, "accuracy", "classification", "challenger", notes) == 0.75

@@ -16,6 +16,7 @@ class GlobalOptions:
     home: Path | None = None
     store_uri: str | None = None
     artifact_uri: str | None = None
+    debug: bool = False  # --debug: tracebacks instead of one-line errors
 
     def settings(self, **overrides: str | None) -> Settings:
         merged: dict[str, Path | str | None] = {

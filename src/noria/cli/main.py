@@ -67,7 +67,7 @@ def main(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print version."),
     ] = False,
 ) -> None:
-    ctx.obj = GlobalOptions(home=home, store_uri=store_uri, artifact_uri=artifact_uri)
+    ctx.obj = GlobalOptions(home=home, store_uri=store_uri, artifact_uri=artifact_uri, debug=debug)
 
 
 store.register(app)

@@ -12,6 +12,7 @@ import typer
 
 from noria.cli.context import options
 from noria.cli.render import error_console
+from noria.cli.serve_logging import uvicorn_log_config
 from noria.domain.deployments import DeploymentStatus, RouteRole
 from noria.errors import InvalidArgument
 from noria.settings import Settings
@@ -68,6 +69,16 @@ def serve_models(
             ),
         ),
     ] = 2.0,
+    proba: Annotated[
+        bool,
+        typer.Option(
+            "--proba",
+            help=(
+                "Answer each row with its prediction and class probabilities "
+                "({prediction, proba}), and log both (probability metrics in monitors)."
+            ),
+        ),
+    ] = False,
     max_body_mb: Annotated[
         float, typer.Option(min=0.001, help="Largest request body accepted (413 above).")
     ] = 16.0,
@@ -133,6 +144,7 @@ def serve_models(
         deployments=deployment or [],
         watch_interval_s=watch_interval,
         prediction_log=prediction_log,
+        proba=proba,
     )
     settings = options(ctx).settings()
     # Resolved once here: a bad URI is one clear line instead of a traceback in every worker,
@@ -151,9 +163,17 @@ def serve_models(
         f"{'s' if workers > 1 else ''}; prediction log: {where})",
         markup=False,
     )
+    logging = uvicorn_log_config(debug=options(ctx).debug)
     if workers == 1:
         app = create_serving_app(config, settings=settings)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            log_config=logging,
+        )
         return
     os.environ.update(launch_environment(config, settings))
     uvicorn.run(
@@ -164,6 +184,7 @@ def serve_models(
         port=port,
         log_level=log_level,
         access_log=access_log,
+        log_config=logging,
     )
 
 

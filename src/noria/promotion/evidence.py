@@ -177,9 +177,9 @@ def _metric(rows: pa.Table, metric: str, task: Task, side: str, notes: list[str]
     if value is None and metric in PROBABILITY_METRICS and "proba" not in rows.column_names:
         # No number of labels will change this: say so rather than only "waiting".
         notes.append(
-            f"{side}: {metric} needs class probabilities and the logged answers have none "
-            "(the model answers labels only): choose a metric on labels, e.g. "
-            "`noria deploy policy <deployment> --metric f1`"
+            f"{side}: {metric} needs class probabilities and the logged answers have none: "
+            "serve the deployment with `noria serve --proba`, or choose a metric on labels, "
+            "e.g. `noria deploy policy <deployment> --metric f1`"
         )
     elif value is None and not problems:
         notes.append(f"{side}: {metric} is not defined on these rows (e.g. one class only)")

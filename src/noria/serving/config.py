@@ -55,6 +55,11 @@ class ServedModelConfig(_Frozen):
     )
     name: str | None = Field(default=None, description="Defaults to a name derived from the URI.")
     batching: BatchingConfig = BatchingConfig()
+    proba: bool = Field(
+        default=False,
+        description="Answer each row with its prediction and class probabilities "
+        "({'prediction': …, 'proba': […]}), and log both.",
+    )
 
     @model_validator(mode="after")
     def _check_name(self) -> ServedModelConfig:
@@ -81,6 +86,9 @@ class ServedDeploymentConfig(_Frozen):
 
     name: str = Field(min_length=1, description="The deployment's name in the store.")
     batching: BatchingConfig = BatchingConfig()
+    proba: bool = Field(
+        default=False, description="Every route answers with class probabilities too."
+    )
     shadow_queue: int = Field(
         default=1_000,
         ge=1,
@@ -155,7 +163,9 @@ class ServingConfig(_Frozen):
         return self
 
 
-def parse_model_spec(spec: str, batching: BatchingConfig | None = None) -> ServedModelConfig:
+def parse_model_spec(
+    spec: str, batching: BatchingConfig | None = None, *, proba: bool = False
+) -> ServedModelConfig:
     """``URI`` or ``name=URI`` as a :class:`ServedModelConfig`.
 
     >>> parse_model_spec("fraud=models:/fraud-detector/4").name
@@ -172,7 +182,7 @@ def parse_model_spec(spec: str, batching: BatchingConfig | None = None) -> Serve
     if not uri.strip():
         raise InvalidArgument(f"model spec {spec!r} names no model: give URI or name=URI")
     return ServedModelConfig(
-        uri=uri.strip(), name=name or None, batching=batching or BatchingConfig()
+        uri=uri.strip(), name=name or None, batching=batching or BatchingConfig(), proba=proba
     )
 
 
@@ -205,12 +215,16 @@ def serving_config(
     deployments: Sequence[str] = (),
     watch_interval_s: float = 2.0,
     prediction_log: PredictionLogConfig | None = None,
+    proba: bool = False,
 ) -> ServingConfig:
     """The configuration for model specs and deployment names given on a command line, or
     one InvalidArgument."""
     try:
-        models = tuple(parse_model_spec(spec, batching) for spec in specs)
-        served = tuple(ServedDeploymentConfig(name=name, batching=batching) for name in deployments)
+        models = tuple(parse_model_spec(spec, batching, proba=proba) for spec in specs)
+        served = tuple(
+            ServedDeploymentConfig(name=name, batching=batching, proba=proba)
+            for name in deployments
+        )
         return ServingConfig(
             models=models,
             deployments=served,

@@ -197,8 +197,11 @@ class DeploymentWatcher:
 
     def _load_version(self, name: str, route: Route, version: int) -> ServedModel:
         registered = self._client.registry.get_version(route.model_name, version)
+        served = self._configs[name]
         pinned = ServedModelConfig(
-            uri=f"models:/{route.model_name}/{version}", batching=self._configs[name].batching
+            uri=f"models:/{route.model_name}/{version}",
+            batching=served.batching,
+            proba=served.proba,
         )
         source = version_source(pinned, self._client, registered)
         return load_served_model(

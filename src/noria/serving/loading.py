@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from noria.client import Client, connect
 from noria.domain.registry import ModelVersion
 from noria.domain.uris import ModelAliasUri, ModelVersionUri, parse_uri
-from noria.errors import NoriaError, NotFound
+from noria.errors import NoriaError, NotFound, Unsupported
 from noria.fluent_models import model_directory
 from noria.models.casting import NUMERIC_TYPES
 from noria.models.signature import TableSchema
@@ -77,7 +77,10 @@ class ServedModel:
 
         Anything the model raises becomes ModelFailed (HTTP 500), naming the model."""
         try:
-            output = self.model.predict(inputs.model_data(), enforce=self.enforce)
+            data = inputs.model_data()
+            output = self.model.predict(data, enforce=self.enforce)
+            if self.source.config.proba:
+                output = self._with_probabilities(output, data)
         except NoriaError as exc:
             raise ModelFailed(f"model {self.name!r} could not predict: {exc.message}") from exc
         except Exception as exc:  # any library's failure is the model's, reported as such
@@ -86,6 +89,20 @@ class ServedModel:
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         return Predictions.from_model(output, inputs.rows)
+
+    def _with_probabilities(self, output: Any, data: Any) -> dict[str, Any]:
+        """``{"prediction": output, "proba": …}``: the model's class probabilities beside its
+        prediction (a second call, so ``prediction`` stays exactly what ``predict`` says)."""
+        if isinstance(output, dict) or hasattr(output, "columns"):
+            raise Unsupported(
+                f"model {self.name!r} answers with named outputs; --proba adds probabilities "
+                "to a model that answers one prediction per row"
+            )
+        try:
+            probabilities = self.model.predict_proba(data, enforce=self.enforce)
+        except Unsupported as exc:
+            raise Unsupported(f"{exc.message}; serve model {self.name!r} without --proba") from exc
+        return {"prediction": output, "proba": probabilities}
 
 
 def needs_store(models: Sequence[ServedModelConfig]) -> bool:

@@ -40,16 +40,17 @@ def _launch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str) -> _
     return _Launch.model_validate_json(os.environ[LAUNCH_VARIABLE])
 
 
-def test_batching_options_reach_the_workers(
+def test_serving_options_reach_the_workers(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     launch = _launch(
         tmp_path,
         monkeypatch,
         f"tiny={model_dir}",
-        "--max-batch-size", "8", "--max-wait-ms", "1.5", "--inline-max-ms", "0",
+        "--max-batch-size", "8", "--max-wait-ms", "1.5", "--inline-max-ms", "0", "--proba",
     )  # fmt: skip
     (model,) = launch.config.models
+    assert model.proba
     assert model.served_name == "tiny"
     assert model.batching.max_batch_size == 8
     assert model.batching.max_wait_ms == 1.5
@@ -61,6 +62,7 @@ def test_inline_prediction_is_on_by_default(
 ) -> None:
     (model,) = _launch(tmp_path, monkeypatch, str(model_dir)).config.models
     assert model.batching.inline_max_ms == 2.0
+    assert not model.proba
 
 
 def test_a_negative_inline_limit_is_refused(model_dir: Path, tmp_path: Path) -> None:
