@@ -1,6 +1,7 @@
 """uvicorn's logging for ``noria serve``: its own configuration, with a failed start told in
 one line. uvicorn logs an app whose startup raised with the whole traceback, while what went
-wrong (a model that cannot load or warm up, say) is its last line; ``--debug`` keeps it all.
+wrong (a model that cannot load or warm up, say) is the final exception's text;
+``--debug`` keeps it all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ _NORIA_ERROR = re.compile(r"^noria(?:\.\w+)+\.\w+: ")
 _EXCEPTION = re.compile(r"^(?:\w+\.)*[A-Z]\w*: ")
 
 
-class LastLineOfTraceback(logging.Filter):
+class OneLineTraceback(logging.Filter):
     """Turns a logged traceback into one line: the final exception's text (a Noria error's
     message alone), its own lines joined."""
 
@@ -44,6 +45,6 @@ def uvicorn_log_config(*, debug: bool) -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     if not debug:
-        config["filters"] = {"last_line": {"()": f"{__name__}.LastLineOfTraceback"}}
-        config["handlers"]["default"]["filters"] = ["last_line"]
+        config["filters"] = {"one_line": {"()": f"{__name__}.OneLineTraceback"}}
+        config["handlers"]["default"]["filters"] = ["one_line"]
     return config

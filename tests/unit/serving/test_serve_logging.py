@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from noria.cli.serve_logging import LastLineOfTraceback, final_error
+from noria.cli.serve_logging import OneLineTraceback, final_error
 from noria.errors import InvalidArgument, Unsupported
 
 
@@ -44,7 +44,7 @@ def test_an_exception_without_a_message_is_its_name() -> None:
 
 
 def test_the_filter_rewrites_only_tracebacks() -> None:
-    one_line = LastLineOfTraceback()
+    one_line = OneLineTraceback()
     record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, chained(), None, None)
     assert one_line.filter(record)
     assert record.getMessage() == "model 'reg' could not predict: no class probabilities"
